@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * aiodev internal definitions, shared by the files of the module.
+ */
+#ifndef _AIODEV_H
+#define _AIODEV_H
+
+#include <linux/atomic.h>
+#include <linux/bvec.h>
+#include <linux/completion.h>
+#include <linux/hrtimer.h>
+#include <linux/interrupt.h>
+#include <linux/llist.h>
+#include <linux/miscdevice.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+#include <linux/aiodev.h>
+
+#define AIODEV_MAX_DEVICES	16
+#define AIODEV_MAX_QUEUE_DEPTH	65536
+#define AIODEV_MAX_SIZE_MB	(64 * 1024)
+
+/* Load-time parameters (main.c). */
+extern unsigned int aiodev_queue_depth;
+
+/* RAM-backed store, sparse: pages appear when first written (store.c). */
+struct aiodev_store {
+	struct xarray pages;
+	u64 size;
+};
+
+void aiodev_store_init(struct aiodev_store *store, u64 size);
+void aiodev_store_destroy(struct aiodev_store *store);
+int aiodev_store_prepare_write(struct aiodev_store *store, u64 pos, u32 len);
+void aiodev_store_read(struct aiodev_store *store, u64 pos, struct iov_iter *to);
+void aiodev_store_write(struct aiodev_store *store, u64 pos,
+			struct iov_iter *from);
+
+/* Device counters; in_flight = submitted - the four outcomes. */
+struct aiodev_dev_stats {
+	atomic64_t submitted;
+	atomic64_t completed_ok;
+	atomic64_t timed_out;
+	atomic64_t cancelled;
+	atomic64_t failed;
+	atomic64_t in_flight;
+	atomic64_t peak_in_flight;
+};
+
+struct aiodev_device {
+	struct miscdevice misc;
+	char name[sizeof("aiodev4294967295")];
+	unsigned int index;
+	struct aiodev_store store;
+
+	/* config_mutex serialises writers; config_lock guards each read. */
+	struct mutex config_mutex;
+	spinlock_t config_lock;
+	struct aiodev_config config;
+	/* Requests counted by the every-Nth fault rule since SET_CONFIG. */
+	atomic64_t fault_seq;
+
+	struct aiodev_dev_stats stats;
+
+	/* Requests whose timer fired or that were cancelled, for the tasklet. */
+	struct llist_head done_list;
+	struct tasklet_struct done_tasklet;
+
+	/* Completed reads whose pages must be dirtied where sleeping is ok. */
+	struct llist_head release_list;
+	struct work_struct release_work;
+};
+
+/* Per open file: its requests, completion ring and wait queues. */
+struct aiodev_context {
+	struct aiodev_device *dev;
+	bool can_read;
+	bool can_write;
+
+	/* Live requests by the low half of their id, for CANCEL and close. */
+	struct xarray reqs;
+	atomic_t id_seq;
+
+	/* Protects everything below. Never taken in hard-irq context. */
+	spinlock_t lock;
+	u32 depth;		/* slots: requests submitted and not reaped */
+	u32 nr_outstanding;	/* slots in use */
+	u32 nr_inflight;	/* accepted, completion not yet posted */
+	u32 ring_head;		/* oldest unreaped event */
+	u32 nr_events;		/* events in the ring */
+	struct aiodev_event *ring;
+	struct aiodev_counters stats;
+	bool closing;
+
+	wait_queue_head_t event_wq;	/* GETEVENTS and EPOLLIN */
+	wait_queue_head_t slot_wq;	/* SUBMIT on a full context, EPOLLOUT */
+	struct completion drained;	/* last in-flight request of a closing file */
+	/* One reaper at a time: events are consumed only once copied out. */
+	struct mutex reap_mutex;
+};
+
+/* engine.c */
+int aiodev_engine_init(void);
+void aiodev_engine_exit(void);
+void aiodev_device_engine_init(struct aiodev_device *dev);
+void aiodev_device_engine_exit(struct aiodev_device *dev);
+struct aiodev_context *aiodev_context_create(struct aiodev_device *dev,
+					     bool can_read, bool can_write);
+void aiodev_context_destroy(struct aiodev_context *ctx);
+long aiodev_submit(struct aiodev_context *ctx,
+		   struct aiodev_req __user *ureqs, u32 nr, bool nonblock);
+long aiodev_getevents(struct aiodev_context *ctx,
+		      struct aiodev_event __user *uevents,
+		      u32 min_nr, u32 max_nr, s64 timeout_nsec);
+int aiodev_cancel(struct aiodev_context *ctx, u64 id);
+__poll_t aiodev_context_poll(struct aiodev_context *ctx);
+void aiodev_context_stats(struct aiodev_context *ctx,
+			  struct aiodev_counters *out);
+void aiodev_device_stats(struct aiodev_device *dev,
+			 struct aiodev_counters *out);
+int aiodev_config_check(struct aiodev_device *dev,
+			const struct aiodev_config *cfg);
+void aiodev_config_set(struct aiodev_device *dev,
+		       const struct aiodev_config *cfg);
+void aiodev_config_get(struct aiodev_device *dev, struct aiodev_config *cfg);
+
+/* sysfs.c */
+extern const struct attribute_group *aiodev_attr_groups[];
+
+#endif /* _AIODEV_H */

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * aiodev: a character device that completes asynchronous I/O requests after
+ * a programmable latency, for testing the event loops that wait for them.
+ *
+ * This file: module parameters, the /dev/aiodevN misc devices, and the file
+ * operations that turn ioctls into calls of the request engine (engine.c).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "aiodev.h"
+
+static unsigned int nr_devices = 1;
+module_param(nr_devices, uint, 0444);
+MODULE_PARM_DESC(nr_devices, "Number of /dev/aiodevN devices, 1 to 16 (default: 1)");
+
+static unsigned int size_mb = 64;
+module_param(size_mb, uint, 0444);
+MODULE_PARM_DESC(size_mb, "Capacity of each device's RAM store in MiB, 1 to 65536 (default: 64)");
+
+static unsigned long completion_nsec = 10000;
+module_param(completion_nsec, ulong, 0444);
+MODULE_PARM_DESC(completion_nsec, "Initial default request latency in ns (default: 10000)");
+
+static unsigned long timeout_nsec;
+module_param(timeout_nsec, ulong, 0444);
+MODULE_PARM_DESC(timeout_nsec, "Initial default request deadline in ns, 0 for none (default: 0)");
+
+unsigned int aiodev_queue_depth = 1024;
+module_param_named(queue_depth, aiodev_queue_depth, uint, 0444);
+MODULE_PARM_DESC(queue_depth, "Requests an open file may hold unreaped, 1 to 65536 (default: 1024)");
+
+static struct aiodev_device *aiodev_devices;
+
+static struct aiodev_device *aiodev_from_misc(struct file *file)
+{
+	return container_of(file->private_data, struct aiodev_device, misc);
+}
+
+static int aiodev_open(struct inode *inode, struct file *file)
+{
+	/* misc_open() left our miscdevice in private_data. */
+	struct aiodev_device *dev = aiodev_from_misc(file);
+	struct aiodev_context *ctx;
+
+	ctx = aiodev_context_create(dev, file->f_mode & FMODE_READ,
+				    file->f_mode & FMODE_WRITE);
+	if (!ctx)
+		return -ENOMEM;
+	file->private_data = ctx;
+	return 0;
+}
+
+static int aiodev_release(struct inode *inode, struct file *file)
+{
+	aiodev_context_destroy(file->private_data);
+	return 0;
+}
+
+static __poll_t aiodev_poll(struct file *file, poll_table *wait)
+{
+	struct aiodev_context *ctx = file->private_data;
+
+	poll_wait(file, &ctx->event_wq, wait);
+	poll_wait(file, &ctx->slot_wq, wait);
+	return aiodev_context_poll(ctx);
+}
+
+static loff_t aiodev_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct aiodev_context *ctx = file->private_data;
+
+	return fixed_size_llseek(file, offset, whence, ctx->dev->store.size);
+}
+
+static long aiodev_ioctl_info(struct aiodev_context *ctx, void __user *arg)
+{
+	struct aiodev_device *dev = ctx->dev;
+	struct aiodev_info info = {
+		.abi_version = AIODEV_ABI_VERSION,
+		.index = dev->index,
+		.features = AIODEV_FEAT_NOP | AIODEV_FEAT_EVENTFD |
+			    AIODEV_FEAT_JITTER | AIODEV_FEAT_FAULTS |
+			    AIODEV_FEAT_CANCEL,
+		.size_bytes = dev->store.size,
+		.max_io_bytes = AIODEV_MAX_IO_BYTES,
+		.queue_depth = ctx->depth,
+		.max_nsec = AIODEV_MAX_NSEC,
+	};
+
+	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static long aiodev_ioctl_submit(struct file *file, void __user *arg)
+{
+	struct aiodev_context *ctx = file->private_data;
+	struct aiodev_submit s;
+
+	if (copy_from_user(&s, arg, sizeof(s)))
+		return -EFAULT;
+	if (s.flags || !s.nr || s.nr > ctx->depth)
+		return -EINVAL;
+	return aiodev_submit(ctx, u64_to_user_ptr(s.reqs), s.nr,
+			     file->f_flags & O_NONBLOCK);
+}
+
+static long aiodev_ioctl_getevents(struct aiodev_context *ctx,
+				   void __user *arg)
+{
+	struct aiodev_getevents g;
+
+	if (copy_from_user(&g, arg, sizeof(g)))
+		return -EFAULT;
+	if (g.flags || g.__reserved || !g.max_nr || g.min_nr > g.max_nr ||
+	    g.min_nr > ctx->depth)
+		return -EINVAL;
+	return aiodev_getevents(ctx, u64_to_user_ptr(g.events), g.min_nr,
+				g.max_nr, g.timeout_nsec);
+}
+
+static long aiodev_ioctl_cancel(struct aiodev_context *ctx, void __user *arg)
+{
+	struct aiodev_cancel c;
+
+	if (copy_from_user(&c, arg, sizeof(c)))
+		return -EFAULT;
+	if (c.flags || c.__reserved)
+		return -EINVAL;
+	return aiodev_cancel(ctx, c.id);
+}
+
+static long aiodev_ioctl_set_config(struct file *file, void __user *arg)
+{
+	struct aiodev_context *ctx = file->private_data;
+	struct aiodev_config cfg;
+	int ret;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (copy_from_user(&cfg, arg, sizeof(cfg)))
+		return -EFAULT;
+	mutex_lock(&ctx->dev->config_mutex);
+	ret = aiodev_config_check(ctx->dev, &cfg);
+	if (!ret)
+		aiodev_config_set(ctx->dev, &cfg);
+	mutex_unlock(&ctx->dev->config_mutex);
+	return ret;
+}
+
+static long aiodev_ioctl(struct file *file, unsigned int cmd,
+			 unsigned long arg)
+{
+	struct aiodev_context *ctx = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	struct aiodev_config cfg;
+	struct aiodev_stats stats;
+
+	switch (cmd) {
+	case AIODEV_IOC_GET_INFO:
+		return aiodev_ioctl_info(ctx, uarg);
+	case AIODEV_IOC_SUBMIT:
+		return aiodev_ioctl_submit(file, uarg);
+	case AIODEV_IOC_GETEVENTS:
+		return aiodev_ioctl_getevents(ctx, uarg);
+	case AIODEV_IOC_CANCEL:
+		return aiodev_ioctl_cancel(ctx, uarg);
+	case AIODEV_IOC_GET_CONFIG:
+		aiodev_config_get(ctx->dev, &cfg);
+		return copy_to_user(uarg, &cfg, sizeof(cfg)) ? -EFAULT : 0;
+	case AIODEV_IOC_SET_CONFIG:
+		return aiodev_ioctl_set_config(file, uarg);
+	case AIODEV_IOC_GET_STATS:
+		aiodev_device_stats(ctx->dev, &stats.device);
+		aiodev_context_stats(ctx, &stats.context);
+		return copy_to_user(uarg, &stats, sizeof(stats)) ? -EFAULT : 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations aiodev_fops = {
+	.owner = THIS_MODULE,
+	.open = aiodev_open,
+	.release = aiodev_release,
+	.llseek = aiodev_llseek,
+	.poll = aiodev_poll,
+	.unlocked_ioctl = aiodev_ioctl,
+	/* Every argument has one layout for 32-bit and 64-bit callers. */
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static int aiodev_check_params(void)
+{
+	if (!nr_devices || nr_devices > AIODEV_MAX_DEVICES) {
+		pr_err("nr_devices=%u: must be 1 to %u\n", nr_devices,
+		       AIODEV_MAX_DEVICES);
+		return -EINVAL;
+	}
+	if (!size_mb || size_mb > AIODEV_MAX_SIZE_MB) {
+		pr_err("size_mb=%u: must be 1 to %u\n", size_mb,
+		       AIODEV_MAX_SIZE_MB);
+		return -EINVAL;
+	}
+	if (completion_nsec > AIODEV_MAX_NSEC) {
+		pr_err("completion_nsec=%lu: must be at most %llu\n",
+		       completion_nsec, AIODEV_MAX_NSEC);
+		return -EINVAL;
+	}
+	if (timeout_nsec > AIODEV_MAX_NSEC) {
+		pr_err("timeout_nsec=%lu: must be at most %llu\n",
+		       timeout_nsec, AIODEV_MAX_NSEC);
+		return -EINVAL;
+	}
+	if (!aiodev_queue_depth || aiodev_queue_depth > AIODEV_MAX_QUEUE_DEPTH) {
+		pr_err("queue_depth=%u: must be 1 to %u\n", aiodev_queue_depth,
+		       AIODEV_MAX_QUEUE_DEPTH);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void aiodev_device_init(struct aiodev_device *dev, unsigned int index)
+{
+	dev->index = index;
+	snprintf(dev->name, sizeof(dev->name), "aiodev%u", index);
+	aiodev_store_init(&dev->store, (u64)size_mb << 20);
+	mutex_init(&dev->config_mutex);
+	spin_lock_init(&dev->config_lock);
+	dev->config.latency_nsec = completion_nsec;
+	dev->config.timeout_nsec = timeout_nsec;
+	aiodev_device_engine_init(dev);
+
+	dev->misc.minor = MISC_DYNAMIC_MINOR;
+	dev->misc.name = dev->name;
+	dev->misc.fops = &aiodev_fops;
+	dev->misc.groups = aiodev_attr_groups;
+}
+
+static void aiodev_device_teardown(struct aiodev_device *dev)
+{
+	aiodev_device_engine_exit(dev);
+	aiodev_store_destroy(&dev->store);
+	mutex_destroy(&dev->config_mutex);
+}
+
+/* Only once no file is open: the module reference guarantees it. */
+static void aiodev_device_exit(struct aiodev_device *dev)
+{
+	misc_deregister(&dev->misc);
+	aiodev_device_teardown(dev);
+}
+
+static int __init aiodev_init(void)
+{
+	unsigned int i;
+	int ret;
+
+	ret = aiodev_check_params();
+	if (ret)
+		return ret;
+	ret = aiodev_engine_init();
+	if (ret)
+		return ret;
+
+	aiodev_devices = kcalloc(nr_devices, sizeof(*aiodev_devices),
+				 GFP_KERNEL);
+	if (!aiodev_devices) {
+		ret = -ENOMEM;
+		goto engine_exit;
+	}
+	for (i = 0; i < nr_devices; i++) {
+		aiodev_device_init(&aiodev_devices[i], i);
+		ret = misc_register(&aiodev_devices[i].misc);
+		if (ret) {
+			pr_err("registering aiodev%u failed: %d\n", i, ret);
+			aiodev_device_teardown(&aiodev_devices[i]);
+			goto unregister;
+		}
+	}
+	pr_info("%u device(s) of %u MiB, latency %lu ns, queue depth %u\n",
+		nr_devices, size_mb, completion_nsec, aiodev_queue_depth);
+	return 0;
+
+unregister:
+	while (i--)
+		aiodev_device_exit(&aiodev_devices[i]);
+	kfree(aiodev_devices);
+engine_exit:
+	aiodev_engine_exit();
+	return ret;
+}
+
+static void __exit aiodev_exit(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_devices; i++)
+		aiodev_device_exit(&aiodev_devices[i]);
+	kfree(aiodev_devices);
+	aiodev_engine_exit();
+}
+
+module_init(aiodev_init);
+module_exit(aiodev_exit);
+
+MODULE_DESCRIPTION("Asynchronous I/O test device with programmable latency, timeouts, faults and cancellation");
+MODULE_AUTHOR("The aiodev developers");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * aiodev - a character device that completes asynchronous I/O requests after
+ * a programmable latency, times them out, fails them on a fault plan, and lets
+ * them be cancelled.
+ *
+ * ioctl magic 0xA9, numbers 0x00-0x1F: free in
+ * Documentation/userspace-api/ioctl/ioctl-number.rst (Linux 6.12).
+ *
+ * Rules for every structure below (Documentation/process/botching-up-ioctls.rst):
+ * fixed-width types, user pointers carried in __u64, natural alignment with
+ * explicit padding (identical layout for 32-bit and 64-bit userspace), and
+ * every flags, padding and reserved field must be zero on input or the call
+ * fails with -EINVAL. Times are CLOCK_MONOTONIC nanoseconds.
+ */
+#ifndef _UAPI_LINUX_AIODEV_H
+#define _UAPI_LINUX_AIODEV_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define AIODEV_ABI_VERSION	1
+
+/* Largest data transfer of one request, in bytes. */
+#define AIODEV_MAX_IO_BYTES	(1U << 20)
+/* Largest latency, jitter or timeout a request or the device may ask for. */
+#define AIODEV_MAX_NSEC		(3600ULL * 1000000000ULL)
+/* Largest errno the fault plan may inject (larger ones are kernel-internal). */
+#define AIODEV_MAX_ERRNO	511
+
+/* Bits of aiodev_info.features. */
+#define AIODEV_FEAT_NOP		(1ULL << 0)	/* AIODEV_OP_NOP */
+#define AIODEV_FEAT_EVENTFD	(1ULL << 1)	/* AIODEV_REQ_EVENTFD */
+#define AIODEV_FEAT_JITTER	(1ULL << 2)	/* aiodev_config.jitter_nsec */
+#define AIODEV_FEAT_FAULTS	(1ULL << 3)	/* aiodev_config.fail_* */
+#define AIODEV_FEAT_CANCEL	(1ULL << 4)	/* AIODEV_IOC_CANCEL */
+
+/**
+ * enum aiodev_op - what a request does when it completes successfully
+ * @AIODEV_OP_NOP: nothing; @buf, @offset and @len must be zero. Result 0.
+ * @AIODEV_OP_READ: copy @len bytes of the device at @offset into @buf.
+ *	Result: @len. Needs a file opened for reading.
+ * @AIODEV_OP_WRITE: copy @len bytes from @buf into the device at @offset.
+ *	Result: @len. Needs a file opened for writing.
+ *
+ * Data moves at completion, not at submission, the way DMA hardware does it:
+ * a read leaves @buf untouched until its event is posted, a write reads @buf
+ * when it completes. A request that times out, is cancelled or fails moves
+ * no data at all.
+ */
+enum aiodev_op {
+	AIODEV_OP_NOP = 0,
+	AIODEV_OP_READ = 1,
+	AIODEV_OP_WRITE = 2,
+};
+
+/* Bits of aiodev_req.flags. */
+#define AIODEV_REQ_LATENCY	(1U << 0)  /* use latency_nsec, no jitter */
+#define AIODEV_REQ_TIMEOUT	(1U << 1)  /* use timeout_nsec (0: none) */
+#define AIODEV_REQ_EVENTFD	(1U << 2)  /* signal eventfd on completion */
+#define AIODEV_REQ_FLAGS_ALL	(AIODEV_REQ_LATENCY | AIODEV_REQ_TIMEOUT | \
+				 AIODEV_REQ_EVENTFD)
+
+/**
+ * struct aiodev_req - one request descriptor of AIODEV_IOC_SUBMIT
+ * @user_data: opaque cookie, returned untouched in the completion event.
+ * @buf: user address of the data buffer (READ, WRITE); its pages are pinned
+ *	from submission to completion.
+ * @offset: byte offset into the device; @offset + @len must not exceed
+ *	the device size (else -EINVAL).
+ * @len: bytes to transfer, 1 to AIODEV_MAX_IO_BYTES (READ, WRITE).
+ * @op: an &enum aiodev_op.
+ * @flags: AIODEV_REQ_* bits.
+ * @latency_nsec: with AIODEV_REQ_LATENCY, the exact time from submission
+ *	to completion; otherwise ignored and must be zero, and the device's
+ *	latency plus a uniform random jitter applies. At most AIODEV_MAX_NSEC.
+ * @timeout_nsec: with AIODEV_REQ_TIMEOUT, the deadline relative to
+ *	submission (0: none); otherwise ignored and must be zero, and the
+ *	device's default timeout applies. A request whose deadline comes
+ *	before or at the same instant as its completion fails with -ETIMEDOUT.
+ *	At most AIODEV_MAX_NSEC.
+ * @eventfd: with AIODEV_REQ_EVENTFD, an eventfd that is incremented by one
+ *	when the request completes; otherwise must be zero.
+ * @__reserved: must be zero.
+ * @id: output: the id the kernel gave the request, for AIODEV_IOC_CANCEL;
+ *	written back when the request is accepted. Never zero.
+ */
+struct aiodev_req {
+	__u64 user_data;
+	__u64 buf;
+	__u64 offset;
+	__u32 len;
+	__u16 op;
+	__u16 flags;
+	__u64 latency_nsec;
+	__u64 timeout_nsec;
+	__s32 eventfd;
+	__u32 __reserved;
+	__u64 id;
+};
+
+/**
+ * struct aiodev_submit - argument of AIODEV_IOC_SUBMIT
+ * @reqs: user address of an array of @nr &struct aiodev_req.
+ * @nr: number of descriptors, at least 1.
+ * @flags: must be zero.
+ *
+ * Requests are accepted in order. The call returns how many were accepted;
+ * if the first is refused it returns that request's error instead
+ * (io_submit(2) semantics). A context holds at most queue_depth requests
+ * that have not been reaped by AIODEV_IOC_GETEVENTS; when it is full the
+ * call sleeps until a slot frees, or with O_NONBLOCK returns -EAGAIN (or
+ * the count accepted so far). A signal while sleeping likewise ends the
+ * call with -EINTR or the count so far.
+ */
+struct aiodev_submit {
+	__u64 reqs;
+	__u32 nr;
+	__u32 flags;
+};
+
+/**
+ * struct aiodev_event - a completion, as returned by AIODEV_IOC_GETEVENTS
+ * @user_data: the request's cookie.
+ * @id: the request's id.
+ * @result: bytes transferred (READ, WRITE), 0 (NOP), or a negative errno:
+ *	-ETIMEDOUT (deadline passed), -ECANCELED (cancelled), or the fault
+ *	plan's errno.
+ * @submit_ns: when the request was accepted (CLOCK_MONOTONIC).
+ * @complete_ns: when its completion was posted (CLOCK_MONOTONIC).
+ * @op: the request's &enum aiodev_op.
+ * @__pad: zero.
+ * @__reserved: zero.
+ */
+struct aiodev_event {
+	__u64 user_data;
+	__u64 id;
+	__s64 result;
+	__u64 submit_ns;
+	__u64 complete_ns;
+	__u16 op;
+	__u16 __pad;
+	__u32 __reserved;
+};
+
+/**
+ * struct aiodev_getevents - argument of AIODEV_IOC_GETEVENTS
+ * @events: user address of an array of @max_nr &struct aiodev_event.
+ * @min_nr: wait until at least this many events are ready (0: don't wait);
+ *	at most the context's queue_depth.
+ * @max_nr: copy out at most this many, at least 1 and at least @min_nr.
+ * @timeout_nsec: longest wait; negative: no limit; 0: don't wait.
+ * @flags: must be zero.
+ * @__reserved: must be zero.
+ *
+ * Returns the number of events copied (possibly fewer than @min_nr when
+ * the timeout expires), in completion order. A signal ends the wait with
+ * -EINTR; events are removed from the context only once copied to the
+ * user, so neither a signal nor a fault loses one.
+ */
+struct aiodev_getevents {
+	__u64 events;
+	__u32 min_nr;
+	__u32 max_nr;
+	__s64 timeout_nsec;
+	__u32 flags;
+	__u32 __reserved;
+};
+
+/**
+ * struct aiodev_cancel - argument of AIODEV_IOC_CANCEL
+ * @id: the id of a request submitted through this file.
+ * @flags: must be zero.
+ * @__reserved: must be zero.
+ *
+ * On success (0) the request completes exactly once, with -ECANCELED, and
+ * moves no data. -EALREADY: the request is already completing (its event
+ * is or will shortly be posted with its own result). -ENOENT: no request
+ * with that id is in flight on this file.
+ */
+struct aiodev_cancel {
+	__u64 id;
+	__u32 flags;
+	__u32 __reserved;
+};
+
+/**
+ * struct aiodev_config - per-device behaviour (AIODEV_IOC_GET/SET_CONFIG)
+ * @latency_nsec: fixed part of the default latency.
+ * @jitter_nsec: a uniform random 0..@jitter_nsec is added to the default
+ *	latency, so requests complete out of order.
+ * @timeout_nsec: default deadline (0: none).
+ * @fail_every_nth: fail every Nth request submitted to the device, counted
+ *	from this SET_CONFIG (0: off).
+ * @fail_nth_errno: the positive errno those requests fail with.
+ * @fail_offset: fail READ and WRITE requests touching the byte range
+ *	[@fail_offset, @fail_offset + @fail_len).
+ * @fail_len: length of that range (0: off).
+ * @fail_range_errno: the positive errno those requests fail with.
+ * @flags: must be zero.
+ * @__reserved: must be zero.
+ *
+ * Times are at most AIODEV_MAX_NSEC; errnos 1 to AIODEV_MAX_ERRNO and
+ * nonzero when their rule is on; the range lies within the device. The
+ * settings apply to requests submitted afterwards. SET_CONFIG needs a file
+ * opened for writing (else -EBADF) and replaces every field: read, modify,
+ * write.
+ */
+struct aiodev_config {
+	__u64 latency_nsec;
+	__u64 jitter_nsec;
+	__u64 timeout_nsec;
+	__u32 fail_every_nth;
+	__s32 fail_nth_errno;
+	__u64 fail_offset;
+	__u64 fail_len;
+	__s32 fail_range_errno;
+	__u32 flags;
+	__u64 __reserved[4];
+};
+
+/**
+ * struct aiodev_info - argument of AIODEV_IOC_GET_INFO (output only)
+ * @abi_version: AIODEV_ABI_VERSION of the running module.
+ * @index: N of /dev/aiodevN.
+ * @features: AIODEV_FEAT_* bits.
+ * @size_bytes: capacity of the device's RAM-backed store.
+ * @max_io_bytes: largest @len of one request.
+ * @queue_depth: requests one open file may hold unreaped.
+ * @max_nsec: AIODEV_MAX_NSEC.
+ * @__reserved: zero.
+ */
+struct aiodev_info {
+	__u32 abi_version;
+	__u32 index;
+	__u64 features;
+	__u64 size_bytes;
+	__u32 max_io_bytes;
+	__u32 queue_depth;
+	__u64 max_nsec;
+	__u64 __reserved[4];
+};
+
+/**
+ * struct aiodev_counters - request accounting
+ * @submitted: requests accepted.
+ * @completed_ok: completed with a non-negative result.
+ * @timed_out: completed with -ETIMEDOUT.
+ * @cancelled: completed with -ECANCELED.
+ * @failed: completed with a fault-plan errno.
+ * @in_flight: accepted and not yet completed. At any instant
+ *	@submitted = @completed_ok + @timed_out + @cancelled + @failed +
+ *	@in_flight.
+ * @peak_in_flight: highest @in_flight seen.
+ * @__reserved: zero.
+ */
+struct aiodev_counters {
+	__u64 submitted;
+	__u64 completed_ok;
+	__u64 timed_out;
+	__u64 cancelled;
+	__u64 failed;
+	__u64 in_flight;
+	__u64 peak_in_flight;
+	__u64 __reserved;
+};
+
+/**
+ * struct aiodev_stats - argument of AIODEV_IOC_GET_STATS (output only)
+ * @device: all requests of the device since the module was loaded.
+ * @context: the requests of the calling open file.
+ */
+struct aiodev_stats {
+	struct aiodev_counters device;
+	struct aiodev_counters context;
+};
+
+#define AIODEV_IOC_MAGIC	0xA9
+
+#define AIODEV_IOC_GET_INFO	_IOR(AIODEV_IOC_MAGIC, 0x00, struct aiodev_info)
+#define AIODEV_IOC_SUBMIT	_IOW(AIODEV_IOC_MAGIC, 0x01, struct aiodev_submit)
+#define AIODEV_IOC_GETEVENTS	_IOW(AIODEV_IOC_MAGIC, 0x02, struct aiodev_getevents)
+#define AIODEV_IOC_CANCEL	_IOW(AIODEV_IOC_MAGIC, 0x03, struct aiodev_cancel)
+#define AIODEV_IOC_GET_CONFIG	_IOR(AIODEV_IOC_MAGIC, 0x04, struct aiodev_config)
+#define AIODEV_IOC_SET_CONFIG	_IOW(AIODEV_IOC_MAGIC, 0x05, struct aiodev_config)
+#define AIODEV_IOC_GET_STATS	_IOR(AIODEV_IOC_MAGIC, 0x06, struct aiodev_stats)
+
+#endif /* _UAPI_LINUX_AIODEV_H */
