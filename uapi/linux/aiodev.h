@@ -102,16 +102,18 @@ struct aiodev_req {
 /**
  * struct aiodev_submit - argument of AIODEV_IOC_SUBMIT
  * @reqs: user address of an array of @nr &struct aiodev_req.
- * @nr: number of descriptors, at least 1.
+ * @nr: number of descriptors, 1 to the context's queue_depth.
  * @flags: must be zero.
  *
  * Requests are accepted in order. The call returns how many were accepted;
  * if the first is refused it returns that request's error instead
  * (io_submit(2) semantics). A context holds at most queue_depth requests
- * that have not been reaped by AIODEV_IOC_GETEVENTS; when it is full the
- * call sleeps until a slot frees, or with O_NONBLOCK returns -EAGAIN (or
- * the count accepted so far). A signal while sleeping likewise ends the
- * call with -EINTR or the count so far.
+ * that have not been reaped by AIODEV_IOC_GETEVENTS. When it is full
+ * before any request of the call is accepted, the call sleeps until a slot
+ * frees (a signal ends the sleep with -EINTR, or restarts the call under
+ * SA_RESTART), or with O_NONBLOCK fails with -EAGAIN. Once some requests
+ * are accepted, a full context ends the call with their count: only the
+ * caller's reaping frees slots.
  */
 struct aiodev_submit {
 	__u64 reqs;
@@ -248,9 +250,10 @@ struct aiodev_info {
  * @timed_out: completed with -ETIMEDOUT.
  * @cancelled: completed with -ECANCELED.
  * @failed: completed with a fault-plan errno.
- * @in_flight: accepted and not yet completed. At any instant
- *	@submitted = @completed_ok + @timed_out + @cancelled + @failed +
- *	@in_flight.
+ * @in_flight: accepted and not yet completed. @submitted = @completed_ok +
+ *	@timed_out + @cancelled + @failed + @in_flight, at every instant for
+ *	a context and whenever no request is being submitted or completed
+ *	for the device.
  * @peak_in_flight: highest @in_flight seen.
  * @__reserved: zero.
  */
