@@ -8,6 +8,7 @@
 #include <linux/atomic.h>
 #include <linux/bvec.h>
 #include <linux/completion.h>
+#include <linux/fs.h>
 #include <linux/hrtimer.h>
 #include <linux/interrupt.h>
 #include <linux/llist.h>
@@ -15,6 +16,7 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uio.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -35,7 +37,8 @@ struct aiodev_store {
 
 void aiodev_store_init(struct aiodev_store *store, u64 size);
 void aiodev_store_destroy(struct aiodev_store *store);
-int aiodev_store_prepare_write(struct aiodev_store *store, u64 pos, u32 len);
+int aiodev_store_prepare_write(struct aiodev_store *store, u64 pos, u32 len,
+			       gfp_t gfp);
 void aiodev_store_read(struct aiodev_store *store, u64 pos, struct iov_iter *to);
 void aiodev_store_write(struct aiodev_store *store, u64 pos,
 			struct iov_iter *from);
@@ -113,6 +116,8 @@ struct aiodev_context *aiodev_context_create(struct aiodev_device *dev,
 void aiodev_context_destroy(struct aiodev_context *ctx);
 long aiodev_submit(struct aiodev_context *ctx,
 		   struct aiodev_req __user *ureqs, u32 nr, bool nonblock);
+ssize_t aiodev_submit_kiocb(struct aiodev_context *ctx, struct kiocb *iocb,
+			    struct iov_iter *iter, enum aiodev_op op);
 long aiodev_getevents(struct aiodev_context *ctx,
 		      struct aiodev_event __user *uevents,
 		      u32 min_nr, u32 max_nr, s64 timeout_nsec);

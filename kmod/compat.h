@@ -7,6 +7,8 @@
 #define _AIODEV_COMPAT_H
 
 #include <linux/eventfd.h>
+#include <linux/fs.h>
+#include <linux/uio.h>
 #include <linux/version.h>
 
 /* 6.8 dropped eventfd_signal()'s count argument: it is always 1. */
@@ -16,6 +18,46 @@ static inline void aiodev_eventfd_signal(struct eventfd_ctx *ctx)
 	eventfd_signal(ctx, 1);
 #else
 	eventfd_signal(ctx);
+#endif
+}
+
+/* How aiodev_iter_get_pages() holds the pages it returns. */
+enum aiodev_page_ref {
+	AIODEV_PAGES_PINNED,		/* FOLL_PIN: unpin_user_page() */
+	AIODEV_PAGES_REFERENCED,	/* FOLL_GET: put_page() */
+	AIODEV_PAGES_BORROWED,		/* none: the iterator's owner keeps them */
+};
+
+/* Take pages from @i and advance it, as direct I/O does on each kernel. */
+static inline ssize_t aiodev_iter_get_pages(struct iov_iter *i,
+					    struct page **pages,
+					    size_t maxsize,
+					    unsigned int maxpages,
+					    size_t *offset,
+					    enum aiodev_page_ref *ref)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	*ref = iov_iter_extract_will_pin(i) ? AIODEV_PAGES_PINNED :
+					      AIODEV_PAGES_BORROWED;
+	return iov_iter_extract_pages(i, &pages, maxsize, maxpages, 0, offset);
+#else
+	/* No iov_iter_extract_pages() yet: direct I/O took references. */
+	*ref = AIODEV_PAGES_REFERENCED;
+	return iov_iter_get_pages2(i, pages, maxsize, maxpages, offset);
+#endif
+}
+
+/*
+ * kiocb_set_cancel_fn() is only safe for kiocbs of fs/aio.c. IOCB_AIO_RW
+ * marks them since 6.8 and 6.1.80; older kernels cannot tell, so there
+ * io_cancel() is not offered at all.
+ */
+static inline bool aiodev_kiocb_is_aio(const struct kiocb *iocb)
+{
+#ifdef IOCB_AIO_RW
+	return iocb->ki_flags & IOCB_AIO_RW;
+#else
+	return false;
 #endif
 }
 

@@ -1,36 +1,43 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The request engine: one lifecycle for every request.
+ * The request engine: one lifecycle for every request, whether it came from
+ * AIODEV_IOC_SUBMIT, from kernel AIO (libaio, io_uring) or from a plain
+ * read()/write().
  *
- *  submit (process context)
- *    validate, reserve a slot in the context, allocate from aiodev_req_cache,
- *    pin the buffer's pages as direct I/O does, give it an id, arm its
- *    hrtimer at min(completion time, deadline)                  -> PENDING
+ *  submit (process context)                                       -> NEW
+ *    validate, allocate from aiodev_req_cache, pin the buffer's pages as
+ *    direct I/O does, give it an id in ctx->reqs.
+ *  arm, under the ctx->reqs lock                                  -> PENDING
+ *    start its hrtimer at min(completion time, deadline).
  *
  *  PENDING --hrtimer fires (hard irq)-------------------------> FIRED
- *  PENDING --CANCEL or close (process context)----------------> CANCELLED
- *    Both sides claim the request with one atomic cmpxchg, so exactly one
- *    wins and the request completes exactly once. The canceller then calls
- *    hrtimer_cancel(), which also waits out a callback that lost the claim,
- *    so nothing touches the request after it is handed on.
+ *  PENDING --cancel: CANCEL ioctl, io_cancel(), a signal to a
+ *            synchronous reader, or close------------------------> CANCELLED
+ *    Both sides claim the request with one cmpxchg, so exactly one wins and
+ *    the request completes exactly once. Cancellers claim under the
+ *    ctx->reqs lock, which also covers arming: a claimed request's timer is
+ *    armed, so hrtimer_try_to_cancel() is enough to keep it from firing.
  *
  *  FIRED or CANCELLED: the winner pushes the request on the device's
  *    lock-free done_list and schedules the device's tasklet; nothing more
- *    happens in the timer callback.
+ *    happens in the timer callback or under a canceller's locks.
  *
  *  tasklet (softirq), the whole done_list in one batch:
- *    move the data if the planned outcome is success, post the event in the
- *    context's ring, wake its waiters, signal its eventfd, unpin the pages
- *    and free the request. Pages of a read were dirtied at submission; if
- *    one was cleaned meanwhile, the release goes to a work item that may
- *    sleep to dirty it again, as bio_check_pages_dirty() does.
+ *    move the data if the planned outcome is success, then deliver the
+ *    result: an event in the context's ring (ioctl), ki_complete() (AIO)
+ *    or a completion the synchronous caller sleeps on. Unpin the pages and
+ *    free the request. Pages of a read were dirtied at submission; if one
+ *    was cleaned meanwhile, the release goes to a work item that may sleep
+ *    to dirty it again, as bio_check_pages_dirty() does.
  *
- *  GETEVENTS copies the event out: only then is the slot free again.
- *
- * A closing file claims its pending requests like CANCEL, then waits on
- * ctx->drained for the tasklet to post the last of them.
+ *  ioctl requests hold a slot of the context until GETEVENTS copies their
+ *  event out. A closing file claims its pending requests like CANCEL, then
+ *  waits on ctx->drained for the tasklet to finish the last of them; AIO
+ *  and synchronous requests hold a file reference, so none is left then.
  */
+#include <linux/aio.h>
 #include <linux/eventfd.h>
+#include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/ktime.h>
 #include <linux/math64.h>
@@ -46,6 +53,7 @@
 #include "compat.h"
 
 enum aiodev_req_state {
+	AIODEV_REQ_NEW,
 	AIODEV_REQ_PENDING,
 	AIODEV_REQ_FIRED,
 	AIODEV_REQ_CANCELLED,
@@ -56,6 +64,19 @@ enum aiodev_req_outcome {
 	AIODEV_OUTCOME_OK,
 	AIODEV_OUTCOME_TIMEOUT,
 	AIODEV_OUTCOME_FAULT,
+};
+
+/* Who is told of the completion. */
+enum aiodev_req_origin {
+	AIODEV_ORIGIN_IOCTL,	/* an event in the context's ring */
+	AIODEV_ORIGIN_AIO,	/* ki_complete() */
+	AIODEV_ORIGIN_SYNC,	/* a caller sleeping in read_iter/write_iter */
+};
+
+/* A synchronous caller's wait, on its stack. */
+struct aiodev_sync_wait {
+	struct completion done;
+	ssize_t result;
 };
 
 /* An unaligned 4 KiB buffer spans two pages. */
@@ -69,14 +90,21 @@ struct aiodev_request {
 	atomic_t state;
 	u8 op;
 	u8 outcome;
-	/* Planned errno for TIMEOUT and FAULT, -ECANCELED once cancelled. */
+	u8 origin;
+	/* Pages are pinned (unpin_user_page), else referenced (put_page). */
+	bool pages_pinned;
+	/* Planned errno for TIMEOUT and FAULT. */
 	int error;
 	u32 len;
 	u64 offset;
 	u64 user_data;
 	u64 id;
 	u64 submit_ns;
-	struct eventfd_ctx *eventfd;
+	union {
+		struct eventfd_ctx *eventfd;	/* ORIGIN_IOCTL, may be NULL */
+		struct kiocb *iocb;		/* ORIGIN_AIO */
+		struct aiodev_sync_wait *sync;	/* ORIGIN_SYNC */
+	};
 	struct bio_vec *bvec;
 	unsigned int nr_bvecs;
 	struct bio_vec inline_bvecs[AIODEV_INLINE_BVECS];
@@ -84,76 +112,78 @@ struct aiodev_request {
 
 static struct kmem_cache *aiodev_req_cache;
 
-static u32 aiodev_req_index(const struct aiodev_request *req)
-{
-	return lower_32_bits(req->id);
-}
-
-/* ---- pages ------------------------------------------------------------ */
-
 static bool aiodev_req_reads(const struct aiodev_request *req)
 {
 	return req->op == AIODEV_OP_READ;
 }
 
+/* ---- pages ------------------------------------------------------------ */
+
 /*
- * Pin the user buffer one page per bio_vec. The page pointers are gathered
- * in the upper half of the bio_vec array first and converted in place, as
+ * Take the iterator's pages, one bio_vec each. Page pointers are gathered
+ * in the unused tail of the bio_vec array and converted in place, as
  * __bio_iov_iter_get_pages() does: bvec[i] only overwrites pages[j <= i].
  */
-static int aiodev_pin_user_buf(struct aiodev_request *req, u64 uaddr)
+static int aiodev_get_pages(struct aiodev_request *req, struct iov_iter *iter,
+			    gfp_t gfp)
 {
-	unsigned long addr = (unsigned long)u64_to_user_ptr(uaddr);
-	unsigned int first = offset_in_page(addr);
-	unsigned int nr = DIV_ROUND_UP(first + req->len, PAGE_SIZE);
-	unsigned int gup_flags = aiodev_req_reads(req) ? FOLL_WRITE : 0;
+	bool dirty = aiodev_req_reads(req) && user_backed_iter(iter);
+	int nr = iov_iter_npages(iter, INT_MAX);
 	struct bio_vec *bv = req->inline_bvecs;
-	struct page **pages;
-	u32 left = req->len;
-	unsigned int i;
-	int pinned;
+	unsigned int filled = 0;
+	int ret;
 
 	if (nr > ARRAY_SIZE(req->inline_bvecs)) {
-		bv = kmalloc_array(nr, sizeof(*bv), GFP_KERNEL);
+		bv = kmalloc_array(nr, sizeof(*bv), gfp);
 		if (!bv)
 			return -ENOMEM;
 	}
-	BUILD_BUG_ON(sizeof(*bv) < sizeof(*pages));
-	pages = (struct page **)(bv + nr) - nr;
-
-	pinned = pin_user_pages_fast(addr & PAGE_MASK, nr, gup_flags, pages);
-	if (pinned != nr) {
-		if (pinned > 0)
-			unpin_user_pages(pages, pinned);
-		if (bv != req->inline_bvecs)
-			kfree(bv);
-		return pinned < 0 ? pinned : -EFAULT;
-	}
-
-	for (i = 0; i < nr; i++) {
-		struct page *page = pages[i];
-		unsigned int chunk = min_t(u32, left, PAGE_SIZE - first);
-
-		/* A read will store into the page from softirq: dirty it now. */
-		if (aiodev_req_reads(req) && !PageCompound(page))
-			set_page_dirty_lock(page);
-		bvec_set_page(&bv[i], page, chunk, first);
-		left -= chunk;
-		first = 0;
-	}
 	req->bvec = bv;
-	req->nr_bvecs = nr;
+	BUILD_BUG_ON(sizeof(*bv) < sizeof(struct page *));
+
+	while (iov_iter_count(iter) && filled < nr) {
+		unsigned int left = nr - filled;
+		struct page **pages = (struct page **)(bv + nr) - left;
+		enum aiodev_page_ref ref;
+		size_t offset;
+		ssize_t got;
+		unsigned int i;
+
+		got = aiodev_iter_get_pages(iter, pages, iov_iter_count(iter),
+					    left, &offset, &ref);
+		if (got <= 0) {
+			ret = got ?: -EFAULT;
+			goto release;
+		}
+		req->pages_pinned = ref == AIODEV_PAGES_PINNED;
+		for (i = 0; got; i++) {
+			struct page *page = pages[i];
+			size_t chunk = min_t(size_t, got, PAGE_SIZE - offset);
+
+			/* Borrowed pages (bvec iterators) get a reference. */
+			if (ref == AIODEV_PAGES_BORROWED)
+				get_page(page);
+			/* A read will store into the page from softirq. */
+			if (dirty && !PageCompound(page))
+				set_page_dirty_lock(page);
+			bvec_set_page(&bv[filled++], page, chunk, offset);
+			got -= chunk;
+			offset = 0;
+		}
+	}
+	req->nr_bvecs = filled;
+	if (iov_iter_count(iter)) {
+		ret = -EFAULT;
+		goto release;
+	}
 	return 0;
+
+release:
+	req->nr_bvecs = filled;
+	return ret;
 }
 
-static void aiodev_req_free(struct aiodev_request *req)
-{
-	if (req->bvec != req->inline_bvecs)
-		kfree(req->bvec);
-	kmem_cache_free(aiodev_req_cache, req);
-}
-
-static void aiodev_unpin(struct aiodev_request *req, bool dirty)
+static void aiodev_put_pages(struct aiodev_request *req, bool dirty)
 {
 	unsigned int i;
 
@@ -162,8 +192,19 @@ static void aiodev_unpin(struct aiodev_request *req, bool dirty)
 
 		if (dirty && !PageCompound(page))
 			set_page_dirty_lock(page);
-		unpin_user_page(page);
+		if (req->pages_pinned)
+			unpin_user_page(page);
+		else
+			put_page(page);
 	}
+	req->nr_bvecs = 0;
+}
+
+static void aiodev_req_free(struct aiodev_request *req)
+{
+	if (req->bvec != req->inline_bvecs)
+		kfree(req->bvec);
+	kmem_cache_free(aiodev_req_cache, req);
 }
 
 static bool aiodev_pages_dirty(const struct aiodev_request *req)
@@ -188,7 +229,7 @@ static void aiodev_release(struct aiodev_device *dev,
 			schedule_work(&dev->release_work);
 		return;
 	}
-	aiodev_unpin(req, false);
+	aiodev_put_pages(req, false);
 	aiodev_req_free(req);
 }
 
@@ -200,12 +241,12 @@ static void aiodev_release_work(struct work_struct *work)
 	struct aiodev_request *req, *next;
 
 	llist_for_each_entry_safe(req, next, list, node) {
-		aiodev_unpin(req, true);
+		aiodev_put_pages(req, true);
 		aiodev_req_free(req);
 	}
 }
 
-/* ---- completion ------------------------------------------------------- */
+/* ---- claiming and completion ------------------------------------------ */
 
 static void aiodev_queue_done(struct aiodev_request *req)
 {
@@ -227,11 +268,31 @@ static enum hrtimer_restart aiodev_timer_fn(struct hrtimer *timer)
 	return HRTIMER_NORESTART;
 }
 
-/* The request must already be claimed (CANCELLED) by the caller. */
+/*
+ * Claim a request for cancellation; the caller holds the ctx->reqs lock.
+ * -ENOENT: not armed yet; -EALREADY: it fired or was cancelled already.
+ */
+static int aiodev_claim(struct aiodev_request *req)
+{
+	switch (atomic_cmpxchg(&req->state, AIODEV_REQ_PENDING,
+			       AIODEV_REQ_CANCELLED)) {
+	case AIODEV_REQ_PENDING:
+		return 0;
+	case AIODEV_REQ_NEW:
+		return -ENOENT;
+	default:
+		return -EALREADY;
+	}
+}
+
+/*
+ * Finish cancelling a claimed request; any context, never sleeps. A timer
+ * callback running now lost the claim; the tasklet waits it out before
+ * freeing the request.
+ */
 static void aiodev_cancel_claimed(struct aiodev_request *req)
 {
-	hrtimer_cancel(&req->timer);
-	req->error = -ECANCELED;
+	hrtimer_try_to_cancel(&req->timer);
 	aiodev_queue_done(req);
 }
 
@@ -275,12 +336,10 @@ static void aiodev_post_event(struct aiodev_context *ctx,
 			      const struct aiodev_request *req, s64 result)
 {
 	u32 tail = ctx->ring_head + ctx->nr_events;
-	struct aiodev_event *ev;
 
 	if (tail >= ctx->depth)
 		tail -= ctx->depth;
-	ev = &ctx->ring[tail];
-	*ev = (struct aiodev_event) {
+	ctx->ring[tail] = (struct aiodev_event) {
 		.user_data = req->user_data,
 		.id = req->id,
 		.result = result,
@@ -290,6 +349,7 @@ static void aiodev_post_event(struct aiodev_context *ctx,
 	};
 	/* Slots bound the unreaped events, so the ring never overflows. */
 	ctx->nr_events++;
+	wake_up(&ctx->event_wq);
 }
 
 static void aiodev_complete(struct aiodev_request *req)
@@ -298,23 +358,45 @@ static void aiodev_complete(struct aiodev_request *req)
 	struct aiodev_device *dev = ctx->dev;
 	bool cancelled = atomic_read(&req->state) == AIODEV_REQ_CANCELLED;
 	bool moved = !cancelled && req->outcome == AIODEV_OUTCOME_OK;
-	s64 result = moved ? aiodev_transfer(req) : req->error;
+	s64 result;
 	bool last;
 
-	xa_erase(&ctx->reqs, aiodev_req_index(req));
+	if (cancelled) {
+		/* Wait out a timer callback that lost the claim. */
+		hrtimer_cancel(&req->timer);
+		result = -ECANCELED;
+	} else {
+		result = moved ? aiodev_transfer(req) : req->error;
+	}
+
+	xa_lock_irq(&ctx->reqs);
+	__xa_erase(&ctx->reqs, lower_32_bits(req->id));
+	xa_unlock_irq(&ctx->reqs);
 
 	spin_lock(&ctx->lock);
 	aiodev_count(&ctx->stats, &dev->stats, req, cancelled);
-	if (!ctx->closing) {
+	if (req->origin == AIODEV_ORIGIN_IOCTL && !ctx->closing)
 		aiodev_post_event(ctx, req, result);
-		wake_up(&ctx->event_wq);
-	}
 	last = !--ctx->nr_inflight && ctx->closing;
 	spin_unlock(&ctx->lock);
 
-	if (req->eventfd) {
-		aiodev_eventfd_signal(req->eventfd);
-		eventfd_ctx_put(req->eventfd);
+	switch (req->origin) {
+	case AIODEV_ORIGIN_IOCTL:
+		if (req->eventfd) {
+			aiodev_eventfd_signal(req->eventfd);
+			eventfd_ctx_put(req->eventfd);
+		}
+		break;
+	case AIODEV_ORIGIN_AIO:
+		if (result > 0)
+			req->iocb->ki_pos += result;
+		req->iocb->ki_complete(req->iocb, result);
+		break;
+	case AIODEV_ORIGIN_SYNC:
+		/* The caller's stack frame may be gone right after this. */
+		req->sync->result = result;
+		complete(&req->sync->done);
+		break;
 	}
 	aiodev_release(dev, req, moved);
 	/* Past this a closing context may be freed: touch nothing after. */
@@ -433,26 +515,27 @@ static void aiodev_account_submit(struct aiodev_context *ctx)
 		;
 }
 
-static int aiodev_submit_one(struct aiodev_context *ctx,
-			     const struct aiodev_config *cfg,
-			     const struct aiodev_req *r, u64 __user *uid)
+/*
+ * Allocate a request and take its pages (@iter is NULL for a NOP). The
+ * request gets an id but cannot be claimed or fire until aiodev_req_arm().
+ */
+static struct aiodev_request *
+aiodev_req_create(struct aiodev_context *ctx, const struct aiodev_req *r,
+		  struct iov_iter *iter, enum aiodev_req_origin origin,
+		  gfp_t gfp)
 {
 	struct aiodev_request *req;
 	u32 index;
-	u64 fire_ns;
 	int ret;
 
-	ret = aiodev_check_req(ctx, r);
-	if (ret)
-		return ret;
-
-	req = kmem_cache_alloc(aiodev_req_cache, GFP_KERNEL);
+	req = kmem_cache_alloc(aiodev_req_cache, gfp);
 	if (!req)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	*req = (struct aiodev_request) {
 		.ctx = ctx,
-		.state = ATOMIC_INIT(AIODEV_REQ_PENDING),
+		.state = ATOMIC_INIT(AIODEV_REQ_NEW),
 		.op = r->op,
+		.origin = origin,
 		.len = r->len,
 		.offset = r->offset,
 		.user_data = r->user_data,
@@ -461,61 +544,101 @@ static int aiodev_submit_one(struct aiodev_context *ctx,
 	hrtimer_init(&req->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
 	req->timer.function = aiodev_timer_fn;
 
-	if (r->flags & AIODEV_REQ_EVENTFD) {
-		req->eventfd = eventfd_ctx_fdget(r->eventfd);
-		if (IS_ERR(req->eventfd)) {
-			ret = PTR_ERR(req->eventfd);
-			req->eventfd = NULL;
-			goto free;
-		}
-	}
-	if (r->op != AIODEV_OP_NOP) {
-		ret = aiodev_pin_user_buf(req, r->buf);
+	if (iter) {
+		ret = aiodev_get_pages(req, iter, gfp);
 		if (ret)
-			goto put_eventfd;
+			goto put_pages;
 	}
 	if (r->op == AIODEV_OP_WRITE) {
 		ret = aiodev_store_prepare_write(&ctx->dev->store, r->offset,
-						 r->len);
+						 r->len, gfp);
 		if (ret)
-			goto unpin;
+			goto put_pages;
 	}
-
-	/* Reserve the index; the request is published only once armed. */
-	ret = xa_alloc_bh(&ctx->reqs, &index, NULL, xa_limit_32b, GFP_KERNEL);
+	ret = xa_alloc_irq(&ctx->reqs, &index, req, xa_limit_32b, gfp);
 	if (ret)
-		goto unpin;
+		goto put_pages;
 	/* The upper half makes a recycled index a different id. */
 	req->id = (u64)(u32)atomic_inc_return(&ctx->id_seq) << 32 | index;
-	if (put_user(req->id, uid)) {
-		ret = -EFAULT;
-		goto erase;
-	}
+	return req;
+
+put_pages:
+	aiodev_put_pages(req, false);
+	aiodev_req_free(req);
+	return ERR_PTR(ret);
+}
+
+/* Undo aiodev_req_create() of a request that was never armed. */
+static void aiodev_req_destroy(struct aiodev_request *req)
+{
+	xa_erase_irq(&req->ctx->reqs, lower_32_bits(req->id));
+	aiodev_put_pages(req, false);
+	aiodev_req_free(req);
+}
+
+static void aiodev_req_arm(struct aiodev_request *req,
+			   const struct aiodev_req *r,
+			   const struct aiodev_config *cfg)
+{
+	struct aiodev_context *ctx = req->ctx;
+	u64 fire_ns;
 
 	aiodev_account_submit(ctx);
 	fire_ns = aiodev_plan(req, r, cfg);
 	req->submit_ns = ktime_get_ns();
 
-	/*
-	 * Publish and arm under the xarray lock: CANCEL and close look the
-	 * request up under it, so they never see one whose timer is unarmed.
-	 */
-	xa_lock_bh(&ctx->reqs);
-	__xa_store(&ctx->reqs, index, req, GFP_NOWAIT);
+	/* Cancellers claim under this lock: they never see an unarmed timer. */
+	xa_lock_irq(&ctx->reqs);
+	atomic_set(&req->state, AIODEV_REQ_PENDING);
 	hrtimer_start(&req->timer, ns_to_ktime(req->submit_ns + fire_ns),
 		      HRTIMER_MODE_ABS);
-	xa_unlock_bh(&ctx->reqs);
+	xa_unlock_irq(&ctx->reqs);
+}
+
+static int aiodev_submit_one(struct aiodev_context *ctx,
+			     const struct aiodev_config *cfg,
+			     const struct aiodev_req *r, u64 __user *uid)
+{
+	struct eventfd_ctx *eventfd = NULL;
+	struct aiodev_request *req;
+	struct iov_iter iter;
+	int ret;
+
+	ret = aiodev_check_req(ctx, r);
+	if (ret)
+		return ret;
+	if (r->op != AIODEV_OP_NOP) {
+		void __user *buf = u64_to_user_ptr(r->buf);
+
+		if (!access_ok(buf, r->len))
+			return -EFAULT;
+		iov_iter_ubuf(&iter, r->op == AIODEV_OP_READ ? ITER_DEST :
+			      ITER_SOURCE, buf, r->len);
+	}
+	if (r->flags & AIODEV_REQ_EVENTFD) {
+		eventfd = eventfd_ctx_fdget(r->eventfd);
+		if (IS_ERR(eventfd))
+			return PTR_ERR(eventfd);
+	}
+
+	req = aiodev_req_create(ctx, r, r->op == AIODEV_OP_NOP ? NULL : &iter,
+				AIODEV_ORIGIN_IOCTL, GFP_KERNEL);
+	if (IS_ERR(req)) {
+		ret = PTR_ERR(req);
+		goto put_eventfd;
+	}
+	if (put_user(req->id, uid)) {
+		aiodev_req_destroy(req);
+		ret = -EFAULT;
+		goto put_eventfd;
+	}
+	req->eventfd = eventfd;
+	aiodev_req_arm(req, r, cfg);
 	return 0;
 
-erase:
-	xa_erase_bh(&ctx->reqs, index);
-unpin:
-	aiodev_unpin(req, false);
 put_eventfd:
-	if (req->eventfd)
-		eventfd_ctx_put(req->eventfd);
-free:
-	aiodev_req_free(req);
+	if (eventfd)
+		eventfd_ctx_put(eventfd);
 	return ret;
 }
 
@@ -587,6 +710,85 @@ long aiodev_submit(struct aiodev_context *ctx,
 	return accepted ? accepted : ret;
 }
 
+/* ---- the kernel AIO path: read_iter and write_iter --------------------- */
+
+/*
+ * libaio's io_cancel(), under the AIO context's lock with interrupts off.
+ * Claim only; the request completes with -ECANCELED through the tasklet.
+ * The request is alive: our ki_complete() call, which comes before the
+ * free, takes the AIO lock to unlink the kiocb this was found on.
+ */
+static int aiodev_aio_cancel(struct kiocb *iocb)
+{
+	struct aiodev_request *req = iocb->private;
+	struct aiodev_context *ctx = req->ctx;
+	unsigned long flags;
+	int ret;
+
+	xa_lock_irqsave(&ctx->reqs, flags);
+	ret = aiodev_claim(req);
+	xa_unlock_irqrestore(&ctx->reqs, flags);
+	if (ret)
+		return -EAGAIN;
+	aiodev_cancel_claimed(req);
+	return 0;
+}
+
+ssize_t aiodev_submit_kiocb(struct aiodev_context *ctx, struct kiocb *iocb,
+			    struct iov_iter *iter, enum aiodev_op op)
+{
+	bool nowait = iocb->ki_flags & IOCB_NOWAIT;
+	struct aiodev_req r = {
+		.op = op,
+		.offset = iocb->ki_pos,
+		.len = iov_iter_count(iter),
+	};
+	struct aiodev_sync_wait sync;
+	struct aiodev_request *req;
+	struct aiodev_config cfg;
+	u64 id;
+
+	/* A synchronous caller can only wait for the latency. */
+	if (nowait && is_sync_kiocb(iocb))
+		return -EAGAIN;
+
+	aiodev_config_get(ctx->dev, &cfg);
+	req = aiodev_req_create(ctx, &r, iter,
+				is_sync_kiocb(iocb) ? AIODEV_ORIGIN_SYNC :
+						      AIODEV_ORIGIN_AIO,
+				nowait ? GFP_NOWAIT : GFP_KERNEL);
+	if (IS_ERR(req))
+		return PTR_ERR(req) == -ENOMEM && nowait ? -EAGAIN :
+							    PTR_ERR(req);
+
+	if (!is_sync_kiocb(iocb)) {
+		req->iocb = iocb;
+		iocb->private = req;
+		/* Before arming: the kiocb must not complete first. */
+		if (aiodev_kiocb_is_aio(iocb))
+			kiocb_set_cancel_fn(iocb, aiodev_aio_cancel);
+		aiodev_req_arm(req, &r, &cfg);
+		return -EIOCBQUEUED;
+	}
+
+	init_completion(&sync.done);
+	req->sync = &sync;
+	/* Once armed, the request may be freed at any moment. */
+	id = req->id;
+	aiodev_req_arm(req, &r, &cfg);
+	if (wait_for_completion_interruptible(&sync.done)) {
+		/* A signal: cancel, unless the completion won the race. */
+		aiodev_cancel(ctx, id);
+		wait_for_completion(&sync.done);
+		/* Nothing moved: the call may restart from scratch. */
+		if (sync.result == -ECANCELED)
+			return -ERESTARTSYS;
+	}
+	if (sync.result > 0)
+		iocb->ki_pos += sync.result;
+	return sync.result;
+}
+
 /* ---- reaping, cancel, poll -------------------------------------------- */
 
 static long aiodev_reap(struct aiodev_context *ctx,
@@ -654,16 +856,10 @@ int aiodev_cancel(struct aiodev_context *ctx, u64 id)
 	struct aiodev_request *req;
 	int ret;
 
-	xa_lock_bh(&ctx->reqs);
+	xa_lock_irq(&ctx->reqs);
 	req = xa_load(&ctx->reqs, lower_32_bits(id));
-	if (!req || req->id != id)
-		ret = -ENOENT;
-	else if (atomic_cmpxchg(&req->state, AIODEV_REQ_PENDING,
-				AIODEV_REQ_CANCELLED) != AIODEV_REQ_PENDING)
-		ret = -EALREADY;
-	else
-		ret = 0;
-	xa_unlock_bh(&ctx->reqs);
+	ret = req && req->id == id ? aiodev_claim(req) : -ENOENT;
+	xa_unlock_irq(&ctx->reqs);
 
 	if (!ret)
 		aiodev_cancel_claimed(req);
@@ -699,7 +895,8 @@ struct aiodev_context *aiodev_context_create(struct aiodev_device *dev,
 	ctx->dev = dev;
 	ctx->can_read = can_read;
 	ctx->can_write = can_write;
-	xa_init_flags(&ctx->reqs, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_BH);
+	/* Irq-safe: io_cancel() claims requests with interrupts off. */
+	xa_init_flags(&ctx->reqs, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_IRQ);
 	spin_lock_init(&ctx->lock);
 	init_waitqueue_head(&ctx->event_wq);
 	init_waitqueue_head(&ctx->slot_wq);
@@ -721,15 +918,14 @@ void aiodev_context_destroy(struct aiodev_context *ctx)
 	wait = ctx->nr_inflight;
 	spin_unlock_bh(&ctx->lock);
 
-	xa_lock_bh(&ctx->reqs);
+	xa_lock_irq(&ctx->reqs);
 	xa_for_each(&ctx->reqs, index, req) {
-		if (atomic_cmpxchg(&req->state, AIODEV_REQ_PENDING,
-				   AIODEV_REQ_CANCELLED) != AIODEV_REQ_PENDING)
+		if (aiodev_claim(req))
 			continue;
 		req->node.next = claimed;
 		claimed = &req->node;
 	}
-	xa_unlock_bh(&ctx->reqs);
+	xa_unlock_irq(&ctx->reqs);
 
 	llist_for_each_safe(pos, next, claimed)
 		aiodev_cancel_claimed(llist_entry(pos, struct aiodev_request,

@@ -55,6 +55,8 @@ static int aiodev_open(struct inode *inode, struct file *file)
 	if (!ctx)
 		return -ENOMEM;
 	file->private_data = ctx;
+	/* Like a block device: io_uring may issue inline, O_DIRECT is fine. */
+	file->f_mode |= FMODE_NOWAIT | FMODE_CAN_ODIRECT;
 	return 0;
 }
 
@@ -71,6 +73,39 @@ static __poll_t aiodev_poll(struct file *file, poll_table *wait)
 	poll_wait(file, &ctx->event_wq, wait);
 	poll_wait(file, &ctx->slot_wq, wait);
 	return aiodev_context_poll(ctx);
+}
+
+/*
+ * read(), write(), libaio and io_uring: the same requests as the ioctl, with
+ * the device's latency, deadline and fault plan, and block-device limits:
+ * a read at or past the end returns 0, a write there -ENOSPC, and a
+ * transfer crossing the end (or longer than one request) is short.
+ */
+static ssize_t aiodev_rw_iter(struct kiocb *iocb, struct iov_iter *iter,
+			      enum aiodev_op op)
+{
+	struct aiodev_context *ctx = iocb->ki_filp->private_data;
+	u64 size = ctx->dev->store.size;
+	loff_t pos = iocb->ki_pos;
+
+	if (pos < 0)
+		return -EINVAL;
+	if (pos >= size)
+		return op == AIODEV_OP_READ ? 0 : -ENOSPC;
+	iov_iter_truncate(iter, min_t(u64, size - pos, AIODEV_MAX_IO_BYTES));
+	if (!iov_iter_count(iter))
+		return 0;
+	return aiodev_submit_kiocb(ctx, iocb, iter, op);
+}
+
+static ssize_t aiodev_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	return aiodev_rw_iter(iocb, to, AIODEV_OP_READ);
+}
+
+static ssize_t aiodev_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	return aiodev_rw_iter(iocb, from, AIODEV_OP_WRITE);
 }
 
 static loff_t aiodev_llseek(struct file *file, loff_t offset, int whence)
@@ -190,6 +225,8 @@ static const struct file_operations aiodev_fops = {
 	.open = aiodev_open,
 	.release = aiodev_release,
 	.llseek = aiodev_llseek,
+	.read_iter = aiodev_read_iter,
+	.write_iter = aiodev_write_iter,
 	.poll = aiodev_poll,
 	.unlocked_ioctl = aiodev_ioctl,
 	/* Every argument has one layout for 32-bit and 64-bit callers. */

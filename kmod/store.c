@@ -4,7 +4,7 @@
  * page number, allocated on first write and freed when the device goes away.
  * Unwritten ranges read as zeros, so a 64 MiB device costs nothing until used.
  *
- * Pages for a write are allocated at submission (process context, may sleep);
+ * Pages for a write are allocated at submission (process context);
  * the data itself is copied at completion, from the tasklet, where only
  * lookups happen. Pages are never removed while the device exists, so a
  * lookup needs no reference.
@@ -32,7 +32,8 @@ void aiodev_store_destroy(struct aiodev_store *store)
 	xa_destroy(&store->pages);
 }
 
-int aiodev_store_prepare_write(struct aiodev_store *store, u64 pos, u32 len)
+int aiodev_store_prepare_write(struct aiodev_store *store, u64 pos, u32 len,
+			       gfp_t gfp)
 {
 	pgoff_t index = pos >> PAGE_SHIFT;
 	pgoff_t last = (pos + len - 1) >> PAGE_SHIFT;
@@ -42,11 +43,11 @@ int aiodev_store_prepare_write(struct aiodev_store *store, u64 pos, u32 len)
 
 		if (xa_load(&store->pages, index))
 			continue;
-		page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		page = alloc_page(gfp | __GFP_ZERO);
 		if (!page)
 			return -ENOMEM;
 		/* A concurrent submitter may have raced us to this index. */
-		old = xa_cmpxchg(&store->pages, index, NULL, page, GFP_KERNEL);
+		old = xa_cmpxchg(&store->pages, index, NULL, page, gfp);
 		if (old) {
 			__free_page(page);
 			if (xa_is_err(old))
