@@ -60,8 +60,9 @@ struct aiodev_device {
 	unsigned int index;
 	struct aiodev_store store;
 
-	/* config_mutex serialises writers; config_lock guards each read. */
+	/* Serialises configuration writers (ioctl, sysfs). */
 	struct mutex config_mutex;
+	/* Makes every read of config a consistent snapshot. */
 	spinlock_t config_lock;
 	struct aiodev_config config;
 	/* Requests counted by the every-Nth fault rule since SET_CONFIG. */

@@ -53,10 +53,10 @@
 #include "compat.h"
 
 enum aiodev_req_state {
-	AIODEV_REQ_NEW,
-	AIODEV_REQ_PENDING,
-	AIODEV_REQ_FIRED,
-	AIODEV_REQ_CANCELLED,
+	AIODEV_STATE_NEW,
+	AIODEV_STATE_PENDING,
+	AIODEV_STATE_FIRED,
+	AIODEV_STATE_CANCELLED,
 };
 
 /* How a request that is not cancelled will end, decided at submission. */
@@ -262,8 +262,8 @@ static enum hrtimer_restart aiodev_timer_fn(struct hrtimer *timer)
 	struct aiodev_request *req =
 		container_of(timer, struct aiodev_request, timer);
 
-	if (atomic_cmpxchg(&req->state, AIODEV_REQ_PENDING,
-			   AIODEV_REQ_FIRED) == AIODEV_REQ_PENDING)
+	if (atomic_cmpxchg(&req->state, AIODEV_STATE_PENDING,
+			   AIODEV_STATE_FIRED) == AIODEV_STATE_PENDING)
 		aiodev_queue_done(req);
 	return HRTIMER_NORESTART;
 }
@@ -274,11 +274,11 @@ static enum hrtimer_restart aiodev_timer_fn(struct hrtimer *timer)
  */
 static int aiodev_claim(struct aiodev_request *req)
 {
-	switch (atomic_cmpxchg(&req->state, AIODEV_REQ_PENDING,
-			       AIODEV_REQ_CANCELLED)) {
-	case AIODEV_REQ_PENDING:
+	switch (atomic_cmpxchg(&req->state, AIODEV_STATE_PENDING,
+			       AIODEV_STATE_CANCELLED)) {
+	case AIODEV_STATE_PENDING:
 		return 0;
-	case AIODEV_REQ_NEW:
+	case AIODEV_STATE_NEW:
 		return -ENOENT;
 	default:
 		return -EALREADY;
@@ -356,7 +356,7 @@ static void aiodev_complete(struct aiodev_request *req)
 {
 	struct aiodev_context *ctx = req->ctx;
 	struct aiodev_device *dev = ctx->dev;
-	bool cancelled = atomic_read(&req->state) == AIODEV_REQ_CANCELLED;
+	bool cancelled = atomic_read(&req->state) == AIODEV_STATE_CANCELLED;
 	bool moved = !cancelled && req->outcome == AIODEV_OUTCOME_OK;
 	s64 result;
 	bool last;
@@ -533,7 +533,7 @@ aiodev_req_create(struct aiodev_context *ctx, const struct aiodev_req *r,
 		return ERR_PTR(-ENOMEM);
 	*req = (struct aiodev_request) {
 		.ctx = ctx,
-		.state = ATOMIC_INIT(AIODEV_REQ_NEW),
+		.state = ATOMIC_INIT(AIODEV_STATE_NEW),
 		.op = r->op,
 		.origin = origin,
 		.len = r->len,
@@ -589,7 +589,7 @@ static void aiodev_req_arm(struct aiodev_request *req,
 
 	/* Cancellers claim under this lock: they never see an unarmed timer. */
 	xa_lock_irq(&ctx->reqs);
-	atomic_set(&req->state, AIODEV_REQ_PENDING);
+	atomic_set(&req->state, AIODEV_STATE_PENDING);
 	hrtimer_start(&req->timer, ns_to_ktime(req->submit_ns + fire_ns),
 		      HRTIMER_MODE_ABS);
 	xa_unlock_irq(&ctx->reqs);
@@ -832,6 +832,11 @@ static long aiodev_reap(struct aiodev_context *ctx,
 	return done ? done : ret;
 }
 
+static bool aiodev_events_ready(struct aiodev_context *ctx, u32 min_nr)
+{
+	return READ_ONCE(ctx->nr_events) >= min_nr;
+}
+
 long aiodev_getevents(struct aiodev_context *ctx,
 		      struct aiodev_event __user *uevents,
 		      u32 min_nr, u32 max_nr, s64 timeout_nsec)
@@ -840,11 +845,11 @@ long aiodev_getevents(struct aiodev_context *ctx,
 
 	if (min_nr && timeout_nsec < 0)
 		ret = wait_event_interruptible(ctx->event_wq,
-					       READ_ONCE(ctx->nr_events) >= min_nr);
+					       aiodev_events_ready(ctx, min_nr));
 	else if (min_nr && timeout_nsec > 0)
 		ret = wait_event_interruptible_hrtimeout(ctx->event_wq,
-					READ_ONCE(ctx->nr_events) >= min_nr,
-					ns_to_ktime(timeout_nsec));
+							 aiodev_events_ready(ctx, min_nr),
+							 ns_to_ktime(timeout_nsec));
 	/* A relative timeout must not restart from scratch: like aio, -EINTR. */
 	if (ret == -ERESTARTSYS)
 		return -EINTR;

@@ -73,8 +73,11 @@ static ssize_t aiodev_config_store(struct device *dev,
 
 #define AIODEV_CONFIG_ATTR(_field, _u64, _signed)			\
 	struct aiodev_config_attr dev_attr_##_field = {			\
-		.attr = __ATTR(_field, 0644, aiodev_config_show,	\
-			       aiodev_config_store),			\
+		.attr = {						\
+			.attr = { .name = #_field, .mode = 0644 },	\
+			.show = aiodev_config_show,			\
+			.store = aiodev_config_store,			\
+		},							\
 		.offset = offsetof(struct aiodev_config, _field),	\
 		.is_u64 = _u64,						\
 		.is_signed = _signed,					\
@@ -124,7 +127,10 @@ static ssize_t aiodev_stat_show(struct device *dev,
 
 #define AIODEV_STAT_ATTR(_field)					\
 	struct aiodev_stat_attr dev_attr_##_field = {			\
-		.attr = __ATTR(_field, 0444, aiodev_stat_show, NULL),	\
+		.attr = {						\
+			.attr = { .name = #_field, .mode = 0444 },	\
+			.show = aiodev_stat_show,			\
+		},							\
 		.offset = offsetof(struct aiodev_counters, _field),	\
 	}
 

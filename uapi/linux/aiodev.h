@@ -16,24 +16,25 @@
 #ifndef _UAPI_LINUX_AIODEV_H
 #define _UAPI_LINUX_AIODEV_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
 #define AIODEV_ABI_VERSION	1
 
 /* Largest data transfer of one request, in bytes. */
-#define AIODEV_MAX_IO_BYTES	(1U << 20)
+#define AIODEV_MAX_IO_BYTES	_BITUL(20)
 /* Largest latency, jitter or timeout a request or the device may ask for. */
 #define AIODEV_MAX_NSEC		(3600ULL * 1000000000ULL)
 /* Largest errno the fault plan may inject (larger ones are kernel-internal). */
 #define AIODEV_MAX_ERRNO	511
 
 /* Bits of aiodev_info.features. */
-#define AIODEV_FEAT_NOP		(1ULL << 0)	/* AIODEV_OP_NOP */
-#define AIODEV_FEAT_EVENTFD	(1ULL << 1)	/* AIODEV_REQ_EVENTFD */
-#define AIODEV_FEAT_JITTER	(1ULL << 2)	/* aiodev_config.jitter_nsec */
-#define AIODEV_FEAT_FAULTS	(1ULL << 3)	/* aiodev_config.fail_* */
-#define AIODEV_FEAT_CANCEL	(1ULL << 4)	/* AIODEV_IOC_CANCEL */
+#define AIODEV_FEAT_NOP		_BITULL(0)	/* AIODEV_OP_NOP */
+#define AIODEV_FEAT_EVENTFD	_BITULL(1)	/* AIODEV_REQ_EVENTFD */
+#define AIODEV_FEAT_JITTER	_BITULL(2)	/* aiodev_config.jitter_nsec */
+#define AIODEV_FEAT_FAULTS	_BITULL(3)	/* aiodev_config.fail_* */
+#define AIODEV_FEAT_CANCEL	_BITULL(4)	/* AIODEV_IOC_CANCEL */
 
 /**
  * enum aiodev_op - what a request does when it completes successfully
@@ -55,9 +56,9 @@ enum aiodev_op {
 };
 
 /* Bits of aiodev_req.flags. */
-#define AIODEV_REQ_LATENCY	(1U << 0)  /* use latency_nsec, no jitter */
-#define AIODEV_REQ_TIMEOUT	(1U << 1)  /* use timeout_nsec (0: none) */
-#define AIODEV_REQ_EVENTFD	(1U << 2)  /* signal eventfd on completion */
+#define AIODEV_REQ_LATENCY	_BITUL(0)  /* use latency_nsec, no jitter */
+#define AIODEV_REQ_TIMEOUT	_BITUL(1)  /* use timeout_nsec (0: none) */
+#define AIODEV_REQ_EVENTFD	_BITUL(2)  /* signal eventfd on completion */
 #define AIODEV_REQ_FLAGS_ALL	(AIODEV_REQ_LATENCY | AIODEV_REQ_TIMEOUT | \
 				 AIODEV_REQ_EVENTFD)
 
