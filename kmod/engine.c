@@ -913,7 +913,6 @@ struct aiodev_context *aiodev_context_create(struct aiodev_device *dev,
 /* Called on the last close: no submitter, reaper or poller is left. */
 void aiodev_context_destroy(struct aiodev_context *ctx)
 {
-	struct llist_node *claimed = NULL, *pos, *next;
 	struct aiodev_request *req;
 	unsigned long index;
 	bool wait;
@@ -923,18 +922,21 @@ void aiodev_context_destroy(struct aiodev_context *ctx)
 	wait = ctx->nr_inflight;
 	spin_unlock_bh(&ctx->lock);
 
-	xa_lock_irq(&ctx->reqs);
+	/*
+	 * The tasklet frees requests under us: only the index is stable, so
+	 * look each one up again under the lock, one at a time to keep
+	 * interrupts off briefly even with tens of thousands in flight.
+	 */
 	xa_for_each(&ctx->reqs, index, req) {
-		if (aiodev_claim(req))
-			continue;
-		req->node.next = claimed;
-		claimed = &req->node;
-	}
-	xa_unlock_irq(&ctx->reqs);
+		bool claimed;
 
-	llist_for_each_safe(pos, next, claimed)
-		aiodev_cancel_claimed(llist_entry(pos, struct aiodev_request,
-						  node));
+		xa_lock_irq(&ctx->reqs);
+		req = xa_load(&ctx->reqs, index);
+		claimed = req && !aiodev_claim(req);
+		xa_unlock_irq(&ctx->reqs);
+		if (claimed)
+			aiodev_cancel_claimed(req);
+	}
 
 	if (wait)
 		wait_for_completion(&ctx->drained);
