@@ -203,8 +203,10 @@ struct aiodev_cancel {
  * @flags: must be zero.
  * @__reserved: must be zero.
  *
- * Times are at most AIODEV_MAX_NSEC; errnos 1 to AIODEV_MAX_ERRNO and
- * nonzero when their rule is on; the range lies within the device. The
+ * Times, and latency plus jitter, are at most AIODEV_MAX_NSEC. An errno
+ * is 1 to AIODEV_MAX_ERRNO when its rule is on and 0 when it is off;
+ * @fail_offset is 0 when @fail_len is; the range lies within the device.
+ * Anything else fails with -EINVAL and changes nothing. The
  * settings apply to requests submitted afterwards. SET_CONFIG needs a file
  * opened for writing (else -EBADF) and replaces every field: read, modify,
  * write.
