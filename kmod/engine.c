@@ -974,9 +974,10 @@ void aiodev_device_stats(struct aiodev_device *dev,
 
 /* ---- configuration ---------------------------------------------------- */
 
+/* An errno may be set while its rule is off: sysfs sets one field at a time. */
 static bool aiodev_errno_ok(bool on, s32 err)
 {
-	return on ? err >= 1 && err <= AIODEV_MAX_ERRNO : !err;
+	return err >= !!on && err <= AIODEV_MAX_ERRNO;
 }
 
 int aiodev_config_check(struct aiodev_device *dev,
@@ -995,8 +996,6 @@ int aiodev_config_check(struct aiodev_device *dev,
 	if (!aiodev_errno_ok(cfg->fail_every_nth, cfg->fail_nth_errno))
 		return -EINVAL;
 	if (!aiodev_errno_ok(cfg->fail_len, cfg->fail_range_errno))
-		return -EINVAL;
-	if (!cfg->fail_len && cfg->fail_offset)
 		return -EINVAL;
 	if (cfg->fail_offset > size || cfg->fail_len > size - cfg->fail_offset)
 		return -EINVAL;

@@ -28,8 +28,13 @@
 #define NSEC_PER_MSEC		1000000ULL
 #define NSEC_PER_SEC		1000000000ULL
 
-/* The module's default latency, which `config --reset` goes back to. */
-#define DEFAULT_LATENCY_NS	(10 * NSEC_PER_USEC)
+/*
+ * `config --reset` goes back to the module's load-time defaults, which its
+ * parameters show; these are the documented values of those parameters.
+ */
+#define MODULE_PARAMS		"/sys/module/aiodev/parameters/"
+#define DEFAULT_LATENCY_NS	(10 * NSEC_PER_USEC)	/* completion_nsec */
+#define DEFAULT_TIMEOUT_NS	0ULL			/* timeout_nsec */
 
 #define FMT_LEN			64
 
@@ -77,9 +82,10 @@ static const char config_usage[] =
 "      --fail-range OFF:LEN  fail reads and writes touching [OFF, OFF+LEN)\n"
 "                            (LEN 0: off)\n"
 "      --fail-range-errno E  errno of those failures\n"
-"      --reset               start from the defaults (latency 10us, no\n"
-"                            jitter, timeout or faults), not the current\n"
-"                            configuration\n"
+"      --reset               start from the module's load-time defaults\n"
+"                            (its completion_nsec and timeout_nsec\n"
+"                            parameters; no jitter or faults), not the\n"
+"                            current configuration\n"
 "  -h, --help                show this help\n"
 "\n"
 "TIME is an integer with an optional unit: ns (default), us, ms, s.\n"
@@ -604,6 +610,7 @@ enum config_opt {
 /* What `config` was asked to change; the rest keeps its current value. */
 struct config_change {
 	bool reset;
+	uint64_t reset_latency_ns, reset_timeout_ns;	/* with reset */
 	bool set_latency, set_jitter, set_timeout;
 	bool set_fail_every, set_fail_errno;
 	bool set_fail_range, set_fail_range_errno;
@@ -627,7 +634,8 @@ static void config_apply(struct aiodev_config *cfg,
 {
 	if (chg->reset) {
 		memset(cfg, 0, sizeof(*cfg));
-		cfg->latency_nsec = DEFAULT_LATENCY_NS;
+		cfg->latency_nsec = chg->reset_latency_ns;
+		cfg->timeout_nsec = chg->reset_timeout_ns;
 	}
 	if (chg->set_latency)
 		cfg->latency_nsec = chg->latency_ns;
@@ -657,6 +665,35 @@ static void config_apply(struct aiodev_config *cfg,
 	} else if (!cfg->fail_range_errno) {
 		cfg->fail_range_errno = EIO;
 	}
+}
+
+/*
+ * Read the module parameter @name, a time in ns, into @ns; else take
+ * @fallback and say so, since the result may not be what the module was
+ * loaded with.
+ */
+static void read_param_ns(const char *name, uint64_t fallback, uint64_t *ns)
+{
+	char path[128], buf[32];
+	const char *why = "it holds no time";
+	FILE *f;
+
+	snprintf(path, sizeof(path), MODULE_PARAMS "%s", name);
+	f = fopen(path, "re");
+	if (!f) {
+		why = strerror(errno);
+	} else {
+		bool got = fgets(buf, sizeof(buf), f);
+
+		fclose(f);
+		buf[got ? strcspn(buf, "\n") : 0] = '\0';
+		/* Plain nanoseconds, as the module prints them. */
+		if (got && parse_time(buf, ns))
+			return;
+	}
+	*ns = fallback;
+	fprintf(stderr, "aiodev: note: %s: %s; using the documented default of %" PRIu64 " ns\n",
+		path, why, fallback);
 }
 
 static int cmd_config(int argc, char **argv)
@@ -761,6 +798,13 @@ static int cmd_config(int argc, char **argv)
 				  "fail range lies outside the %s device",
 				  fmt_bytes(buf, info.size_bytes));
 		goto out;
+	}
+	/* Once the device is open: its module, and so these files, exist. */
+	if (chg.reset) {
+		read_param_ns("completion_nsec", DEFAULT_LATENCY_NS,
+			      &chg.reset_latency_ns);
+		read_param_ns("timeout_nsec", DEFAULT_TIMEOUT_NS,
+			      &chg.reset_timeout_ns);
 	}
 	err = aiodev_get_config(fd, &cfg);
 	if (err) {

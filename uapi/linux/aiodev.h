@@ -204,9 +204,9 @@ struct aiodev_cancel {
  * @__reserved: must be zero.
  *
  * Times, and latency plus jitter, are at most AIODEV_MAX_NSEC. An errno
- * is 1 to AIODEV_MAX_ERRNO when its rule is on and 0 when it is off;
- * @fail_offset is 0 when @fail_len is; the range lies within the device.
- * Anything else fails with -EINVAL and changes nothing. The
+ * is 0 to AIODEV_MAX_ERRNO, and not 0 while its rule is on; the range
+ * (even an empty one) lies within the device. Anything else fails with
+ * -EINVAL and changes nothing. The
  * settings apply to requests submitted afterwards. SET_CONFIG needs a file
  * opened for writing (else -EBADF) and replaces every field: read, modify,
  * write.
