@@ -1,0 +1,548 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * aiodev data path: round trips at random and edge offsets/lengths and
+ * buffer alignments, data moving at completion (never earlier, never for a
+ * request that times out, is cancelled or fails), NOP semantics and the
+ * fault plan hitting exactly the requests it names.
+ */
+#define _GNU_SOURCE
+#include "aiodev_util.h"
+#include "kselftest_harness.h"
+
+#define PARKED_NS	(60 * NSEC_PER_SEC)
+/* Bytes checked on each side of a read buffer for stray writes. */
+#define CANARY		64
+#define CANARY_BYTE	0xee
+
+FIXTURE(dt) {
+	int fd;
+	struct aiodev_info info;
+	/* Two buffers of MAX_IO + 2 pages: room to misalign and for canaries. */
+	unsigned char *wbuf, *rbuf;
+	size_t buflen;
+};
+
+FIXTURE_SETUP(dt)
+{
+	self->fd = aio_open(0, O_RDWR);
+	ASSERT_LE(0, self->fd) TH_LOG("open /dev/aiodev0: %s", strerror(errno));
+	ASSERT_EQ(0, aio_reset_config(self->fd));
+	ASSERT_EQ(0, aio_get_info(self->fd, &self->info));
+	self->buflen = AIODEV_MAX_IO_BYTES + 2 * PAGE_SZ;
+	self->wbuf = map_pages(self->buflen / PAGE_SZ, PROT_READ | PROT_WRITE);
+	self->rbuf = map_pages(self->buflen / PAGE_SZ, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, self->wbuf);
+	ASSERT_NE(NULL, self->rbuf);
+}
+
+FIXTURE_TEARDOWN(dt)
+{
+	EXPECT_EQ(0, aio_reset_config(self->fd));
+	close(self->fd);
+	munmap(self->wbuf, self->buflen);
+	munmap(self->rbuf, self->buflen);
+}
+
+static long long dev_io(int fd, __u16 op, void *buf, __u64 off, __u32 len)
+{
+	struct aiodev_req r;
+
+	req_init(&r, op, buf, off, len, off);
+	return aio_sync(fd, &r, NULL);
+}
+
+/*
+ * Write @len pattern bytes at @off from wbuf + @wmis, read them back into
+ * rbuf + @rmis and compare; bytes around the read target must be untouched.
+ */
+static void roundtrip(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(dt) *self, __u64 off, __u32 len,
+		      size_t wmis, size_t rmis, __u64 seed)
+{
+	unsigned char *w = self->wbuf + wmis, *r = self->rbuf + CANARY + rmis;
+	long bad;
+
+	fill_pattern(w, len, seed);
+	ASSERT_EQ((long long)len, dev_io(self->fd, AIODEV_OP_WRITE, w, off, len))
+		TH_LOG("write off %llu len %u mis %zu", off, len, wmis);
+	memset(self->rbuf, CANARY_BYTE, len + rmis + 2 * CANARY);
+	ASSERT_EQ((long long)len, dev_io(self->fd, AIODEV_OP_READ, r, off, len))
+		TH_LOG("read off %llu len %u mis %zu", off, len, rmis);
+	bad = memcmp(w, r, len);
+	ASSERT_EQ(0, bad) TH_LOG("data mismatch off %llu len %u", off, len);
+	ASSERT_EQ(-1L, find_not(self->rbuf, CANARY + rmis, CANARY_BYTE))
+		TH_LOG("read wrote before its buffer");
+	ASSERT_EQ(-1L, find_not(r + len, CANARY, CANARY_BYTE))
+		TH_LOG("read wrote past its buffer");
+}
+
+TEST_F(dt, roundtrip_random)
+{
+	__u64 seed = now_ns(), s = seed, limit = ZERO_REGION_OFF;
+	__u32 len;
+	__u64 off;
+	int i;
+
+	TH_LOG("seed %llu", seed);
+	for (i = 0; i < 40; i++) {
+		switch (i % 3) {	/* small, around a page, large */
+		case 0:
+			len = 1 + rnd_next(&s) % 512;
+			break;
+		case 1:
+			len = 1 + rnd_next(&s) % (3 * PAGE_SZ);
+			break;
+		default:
+			len = 1 + rnd_next(&s) % AIODEV_MAX_IO_BYTES;
+		}
+		off = rnd_next(&s) % (limit - len + 1);
+		roundtrip(_metadata, self, off, len, rnd_next(&s) % PAGE_SZ,
+			  rnd_next(&s) % (PAGE_SZ - CANARY), rnd_next(&s));
+	}
+}
+
+TEST_F(dt, roundtrip_edges)
+{
+	__u64 size = self->info.size_bytes;
+	const struct {
+		__u64 off;
+		__u32 len;
+		size_t wmis, rmis;
+	} c[] = {
+		{ 0, 1, 0, 0 },
+		{ 4095, 2, 4095, 4095 - CANARY },	/* device and buffer page cross */
+		{ 4096 * 3 - 1, 4096 + 2, 4094, 1 },
+		{ 8192, 4096, 0, 0 },			/* aligned page */
+		{ 12345, AIODEV_MAX_IO_BYTES, 1, 3 },	/* max, unaligned */
+		{ 4 << 20, AIODEV_MAX_IO_BYTES, 0, 0 },	/* max, aligned */
+		{ size - 1, 1, 7, 9 },			/* last byte */
+		{ size - AIODEV_MAX_IO_BYTES, AIODEV_MAX_IO_BYTES, 4095, 17 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(c); i++)
+		roundtrip(_metadata, self, c[i].off, c[i].len, c[i].wmis,
+			  c[i].rmis, 0x1234 + i);
+}
+
+TEST_F(dt, overlapping_writes_compose)
+{
+	unsigned char *w = self->wbuf, *r = self->rbuf;
+	const __u64 base = 20ULL << 20;
+
+	/* Later writes overwrite only their own bytes. */
+	memset(w, 'A', 3 * PAGE_SZ);
+	ASSERT_EQ((long long)(3 * PAGE_SZ),
+		  dev_io(self->fd, AIODEV_OP_WRITE, w, base, 3 * PAGE_SZ));
+	memset(w, 'B', 100);
+	ASSERT_EQ(100LL, dev_io(self->fd, AIODEV_OP_WRITE, w, base + 4090, 100));
+	ASSERT_EQ((long long)(3 * PAGE_SZ),
+		  dev_io(self->fd, AIODEV_OP_READ, r, base, 3 * PAGE_SZ));
+	EXPECT_EQ(-1L, find_not(r, 4090, 'A'));
+	EXPECT_EQ(-1L, find_not(r + 4090, 100, 'B'));
+	EXPECT_EQ(-1L, find_not(r + 4190, 3 * PAGE_SZ - 4190, 'A'));
+}
+
+TEST_F(dt, unwritten_reads_zero)
+{
+	int i, fd1;
+
+	/* Nothing ever writes ZERO_REGION, on either device. */
+	memset(self->rbuf, 0xaa, self->buflen);
+	ASSERT_EQ((long long)AIODEV_MAX_IO_BYTES,
+		  dev_io(self->fd, AIODEV_OP_READ, self->rbuf + 5,
+			 ZERO_REGION_OFF, AIODEV_MAX_IO_BYTES));
+	EXPECT_EQ(-1L, find_not(self->rbuf + 5, AIODEV_MAX_IO_BYTES, 0));
+	EXPECT_EQ(0xaa, self->rbuf[5 + AIODEV_MAX_IO_BYTES]);
+
+	fd1 = aio_open(1, O_RDWR);
+	ASSERT_LE(0, fd1);
+	for (i = 0; i < 4; i++) {
+		memset(self->rbuf, 0xaa, PAGE_SZ * 2);
+		ASSERT_EQ(777LL, dev_io(fd1, AIODEV_OP_READ, self->rbuf + 3000,
+					ZERO_REGION_OFF + i * (1 << 20) + 123,
+					777));
+		EXPECT_EQ(-1L, find_not(self->rbuf + 3000, 777, 0));
+	}
+	close(fd1);
+}
+
+TEST_F(dt, devices_have_separate_stores)
+{
+	const __u64 off = 30ULL << 20;
+	unsigned char *w = self->wbuf, *r = self->rbuf;
+	int fd1 = aio_open(1, O_RDWR);
+
+	ASSERT_LE(0, fd1);
+	ASSERT_EQ(0, aio_reset_config(fd1));
+	memset(w, 0x11, 4096);
+	ASSERT_EQ(4096LL, dev_io(self->fd, AIODEV_OP_WRITE, w, off, 4096));
+	memset(w, 0x22, 4096);
+	ASSERT_EQ(4096LL, dev_io(fd1, AIODEV_OP_WRITE, w, off, 4096));
+	ASSERT_EQ(4096LL, dev_io(self->fd, AIODEV_OP_READ, r, off, 4096));
+	EXPECT_EQ(-1L, find_not(r, 4096, 0x11));
+	ASSERT_EQ(4096LL, dev_io(fd1, AIODEV_OP_READ, r, off, 4096));
+	EXPECT_EQ(-1L, find_not(r, 4096, 0x22));
+	close(fd1);
+}
+
+TEST_F(dt, read_lands_at_completion)
+{
+	const __u64 off = 21ULL << 20;
+	const __u32 len = 3 * PAGE_SZ + 100;
+	unsigned char *r = self->rbuf + 50;
+	struct aiodev_event ev;
+	struct aiodev_req req;
+	long early, later;
+	int attempt, ret;
+
+	fill_pattern(self->wbuf, len, 77);
+	ASSERT_EQ((long long)len,
+		  dev_io(self->fd, AIODEV_OP_WRITE, self->wbuf, off, len));
+	for (attempt = 0; attempt < 3; attempt++) {
+		memset(self->rbuf, 0xaa, len + 100);
+		req_init(&req, AIODEV_OP_READ, r, off, len, attempt);
+		req_latency(&req, MSEC(300));
+		ASSERT_EQ(0, aio_submit1(self->fd, &req));
+		early = find_not(self->rbuf, len + 100, 0xaa);
+		sleep_ns(MSEC(50));
+		later = find_not(self->rbuf, len + 100, 0xaa);
+		/* Only meaningful if the event was not posted yet. */
+		ret = aio_getevents(self->fd, &ev, 0, 1, 0);
+		ASSERT_LE(0, ret);
+		if (ret) {
+			TH_LOG("VM too slow to observe, retrying");
+			continue;
+		}
+		EXPECT_EQ(-1L, early) TH_LOG("buffer written at submission");
+		EXPECT_EQ(-1L, later) TH_LOG("buffer written before completion");
+		ASSERT_EQ(1, aio_reap(self->fd, &ev, 1, WAIT_LONG_NS));
+		EXPECT_EQ((long long)len, ev.result);
+		EXPECT_EQ(0, memcmp(r, self->wbuf, len));
+		EXPECT_EQ(-1L, find_not(self->rbuf, 50, 0xaa));
+		EXPECT_EQ(-1L, find_not(r + len, 50, 0xaa));
+		break;
+	}
+	ASSERT_GT(3, attempt);
+}
+
+TEST_F(dt, write_buffer_read_at_completion)
+{
+	const __u64 off = 22ULL << 20;
+	const __u32 len = 2 * PAGE_SZ + 7;
+	unsigned char *w = self->wbuf + 9;
+	struct aiodev_event ev;
+	struct aiodev_req req;
+
+	memset(w, 'o', len);
+	req_init(&req, AIODEV_OP_WRITE, w, off, len, 1);
+	req_latency(&req, MSEC(100));
+	ASSERT_EQ(0, aio_submit1(self->fd, &req));
+	/* Changed after submission: the new content is what lands. */
+	memset(w, 'n', len);
+	ASSERT_EQ(1, aio_reap(self->fd, &ev, 1, WAIT_LONG_NS));
+	EXPECT_EQ((long long)len, ev.result);
+	ASSERT_EQ((long long)len,
+		  dev_io(self->fd, AIODEV_OP_READ, self->rbuf, off, len));
+	EXPECT_EQ(-1L, find_not(self->rbuf, len, 'n'));
+}
+
+TEST_F(dt, data_moves_in_completion_order)
+{
+	const __u64 off = 23ULL << 20;
+	unsigned char *a = self->wbuf, *b = self->wbuf + PAGE_SZ;
+	unsigned char *r1 = self->rbuf, *r2 = self->rbuf + PAGE_SZ;
+	struct aiodev_event ev[4];
+	struct aiodev_req req[4];
+
+	memset(a, 'a', PAGE_SZ);
+	memset(b, 'b', PAGE_SZ);
+	memset(r1, 'x', PAGE_SZ);
+	ASSERT_EQ(4096LL, dev_io(self->fd, AIODEV_OP_WRITE, r1, off, PAGE_SZ));
+	memset(r1, 0, 2 * PAGE_SZ);
+
+	/*
+	 * Submitted A(60 ms), B(20 ms), read(10 ms), read(90 ms): B lands
+	 * first and A over it; the early read sees neither, the late one A.
+	 */
+	req_init(&req[0], AIODEV_OP_WRITE, a, off, PAGE_SZ, 0);
+	req_latency(&req[0], MSEC(60));
+	req_init(&req[1], AIODEV_OP_WRITE, b, off, PAGE_SZ, 1);
+	req_latency(&req[1], MSEC(20));
+	req_init(&req[2], AIODEV_OP_READ, r1, off, PAGE_SZ, 2);
+	req_latency(&req[2], MSEC(10));
+	req_init(&req[3], AIODEV_OP_READ, r2, off, PAGE_SZ, 3);
+	req_latency(&req[3], MSEC(90));
+	ASSERT_EQ(4, aio_submit(self->fd, req, 4));
+	ASSERT_EQ(4, aio_reap(self->fd, ev, 4, WAIT_LONG_NS));
+	EXPECT_EQ(2ULL, ev[0].user_data);
+	EXPECT_EQ(1ULL, ev[1].user_data);
+	EXPECT_EQ(0ULL, ev[2].user_data);
+	EXPECT_EQ(3ULL, ev[3].user_data);
+	EXPECT_EQ(-1L, find_not(r1, PAGE_SZ, 'x'));
+	EXPECT_EQ(-1L, find_not(r2, PAGE_SZ, 'a'));
+}
+
+enum no_data_how { BY_TIMEOUT, BY_CANCEL, BY_FAULT };
+
+/*
+ * A WRITE and a READ that end without success move no data: the store
+ * keeps its old content and the read buffer is never touched, not even
+ * after the original latency has passed.
+ */
+static void no_data_moved(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(dt) *self, enum no_data_how how,
+			  __u64 off)
+{
+	const __u32 len = PAGE_SZ + 333;
+	unsigned char *old = self->wbuf, *neu = self->wbuf + 2 * PAGE_SZ;
+	unsigned char *r = self->rbuf + 11;
+	struct aiodev_config c;
+	struct aiodev_event ev[2];
+	struct aiodev_req req[2];
+	long long want;
+	int i;
+
+	fill_pattern(old, len, off);
+	ASSERT_EQ((long long)len,
+		  dev_io(self->fd, AIODEV_OP_WRITE, old, off, len));
+	memset(neu, 'N', len);
+	memset(self->rbuf, 0xaa, len + 100);
+
+	req_init(&req[0], AIODEV_OP_WRITE, neu, off, len, 0);
+	req_init(&req[1], AIODEV_OP_READ, r, off, len, 1);
+	for (i = 0; i < 2; i++)
+		req_latency(&req[i], MSEC(300));
+	switch (how) {
+	case BY_TIMEOUT:
+		for (i = 0; i < 2; i++)
+			req_timeout(&req[i], MSEC(20));
+		want = -ETIMEDOUT;
+		break;
+	case BY_CANCEL:
+		want = -ECANCELED;
+		break;
+	default:
+		ASSERT_EQ(0, aio_get_config(self->fd, &c));
+		c.fail_offset = off + len - 1;	/* just the last byte */
+		c.fail_len = 1;
+		c.fail_range_errno = EXDEV;
+		ASSERT_EQ(0, aio_set_config(self->fd, &c));
+		want = -EXDEV;
+	}
+	ASSERT_EQ(2, aio_submit(self->fd, req, 2));
+	if (how == BY_CANCEL) {
+		ASSERT_EQ(0, aio_cancel(self->fd, req[0].id));
+		ASSERT_EQ(0, aio_cancel(self->fd, req[1].id));
+	}
+	ASSERT_EQ(2, aio_reap(self->fd, ev, 2, WAIT_LONG_NS));
+	EXPECT_EQ(want, ev[0].result);
+	EXPECT_EQ(want, ev[1].result);
+
+	/* Past the original latency: still nothing moved. */
+	sleep_ns(MSEC(350));
+	EXPECT_EQ(-1L, find_not(self->rbuf, len + 100, 0xaa))
+		TH_LOG("unsuccessful read touched the buffer");
+	ASSERT_EQ(0, aio_reset_config(self->fd));
+	ASSERT_EQ((long long)len,
+		  dev_io(self->fd, AIODEV_OP_READ, self->rbuf, off, len));
+	EXPECT_EQ(0, memcmp(self->rbuf, old, len))
+		TH_LOG("unsuccessful write changed the store");
+}
+
+TEST_F(dt, timed_out_io_moves_no_data)
+{
+	no_data_moved(_metadata, self, BY_TIMEOUT, 24ULL << 20);
+}
+
+TEST_F(dt, cancelled_io_moves_no_data)
+{
+	no_data_moved(_metadata, self, BY_CANCEL, 25ULL << 20);
+}
+
+TEST_F(dt, failed_io_moves_no_data)
+{
+	no_data_moved(_metadata, self, BY_FAULT, 26ULL << 20);
+}
+
+TEST_F(dt, nop_semantics)
+{
+	struct aiodev_stats before, after;
+	struct aiodev_config c;
+	struct aiodev_event ev;
+	struct aiodev_req r;
+
+	/* A fault range over offset 0 does not touch a NOP. */
+	ASSERT_EQ(0, aio_get_config(self->fd, &c));
+	c.fail_offset = 0;
+	c.fail_len = self->info.size_bytes;
+	c.fail_range_errno = EIO;
+	ASSERT_EQ(0, aio_set_config(self->fd, &c));
+	ASSERT_EQ(0, aio_get_stats(self->fd, &before));
+
+	req_nop(&r, 0x4e4f50);
+	req_latency(&r, MSEC(30));
+	EXPECT_EQ(0LL, aio_sync(self->fd, &r, &ev));
+	EXPECT_EQ(AIODEV_OP_NOP, ev.op);
+	EXPECT_EQ(0x4e4f50ULL, ev.user_data);
+	EXPECT_LE(MSEC(30), ev.complete_ns - ev.submit_ns);
+	ASSERT_EQ(0, aio_get_stats(self->fd, &after));
+	EXPECT_EQ(before.context.completed_ok + 1, after.context.completed_ok);
+	EXPECT_EQ(before.context.failed, after.context.failed);
+
+	/* ...while any READ or WRITE now fails. */
+	req_init(&r, AIODEV_OP_READ, self->rbuf, 0, 1, 1);
+	EXPECT_EQ(-EIO, aio_sync(self->fd, &r, NULL));
+}
+
+TEST_F(dt, fault_every_nth)
+{
+	const __u64 base = 27ULL << 20;
+	struct aiodev_stats before, after;
+	struct aiodev_config c;
+	struct aiodev_event ev[9];
+	struct aiodev_req r[9];
+	int i, n;
+
+	/* Known old content, written before the plan starts counting. */
+	memset(self->wbuf, 0, 9 * PAGE_SZ);
+	ASSERT_EQ((long long)(9 * PAGE_SZ),
+		  dev_io(self->fd, AIODEV_OP_WRITE, self->wbuf, base,
+			 9 * PAGE_SZ));
+	for (i = 0; i < 9; i++)
+		memset(self->wbuf + i * PAGE_SZ, 'a' + i, PAGE_SZ);
+
+	ASSERT_EQ(0, aio_get_config(self->fd, &c));
+	c.fail_every_nth = 3;
+	c.fail_nth_errno = ENOSPC;
+	ASSERT_EQ(0, aio_set_config(self->fd, &c));
+	ASSERT_EQ(0, aio_get_stats(self->fd, &before));
+
+	/* Submitted one by one: the 3rd, 6th and 9th fail. */
+	for (i = 0; i < 9; i++) {
+		req_init(&r[i], AIODEV_OP_WRITE, self->wbuf + i * PAGE_SZ,
+			 base + i * PAGE_SZ, PAGE_SZ, i);
+		req_latency(&r[i], MSEC(5));
+		ASSERT_EQ(0, aio_submit1(self->fd, &r[i]));
+	}
+	ASSERT_EQ(9, aio_reap(self->fd, ev, 9, WAIT_LONG_NS));
+	for (i = 0; i < 9; i++) {
+		n = ev[i].user_data;
+		EXPECT_EQ(n % 3 == 2 ? -ENOSPC : (long long)PAGE_SZ,
+			  ev[i].result) TH_LOG("request #%d", n + 1);
+	}
+	ASSERT_EQ(0, aio_get_stats(self->fd, &after));
+	EXPECT_EQ(before.context.failed + 3, after.context.failed);
+	EXPECT_EQ(before.device.failed + 3, after.device.failed);
+
+	/* Failed writes left the old (zero) pages, the others landed. */
+	ASSERT_EQ(0, aio_reset_config(self->fd));
+	ASSERT_EQ((long long)(9 * PAGE_SZ),
+		  dev_io(self->fd, AIODEV_OP_READ, self->rbuf, base,
+			 9 * PAGE_SZ));
+	for (i = 0; i < 9; i++) {
+		EXPECT_EQ(-1L, find_not(self->rbuf + i * PAGE_SZ, PAGE_SZ,
+					i % 3 == 2 ? 0 : 'a' + i))
+			TH_LOG("page %d", i);
+	}
+}
+
+TEST_F(dt, fault_every_nth_counts_from_set_config)
+{
+	struct aiodev_config c;
+	struct aiodev_req r;
+	int i, other;
+
+	other = aio_open(0, O_RDWR);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, aio_get_config(self->fd, &c));
+	c.fail_every_nth = 3;
+	c.fail_nth_errno = AIODEV_MAX_ERRNO;
+	ASSERT_EQ(0, aio_set_config(self->fd, &c));
+
+	/* Two requests, then the same config again: counting restarts. */
+	for (i = 0; i < 2; i++) {
+		req_init(&r, AIODEV_OP_READ, self->rbuf, 0, 64, i);
+		EXPECT_EQ(64LL, aio_sync(self->fd, &r, NULL));
+	}
+	ASSERT_EQ(0, aio_set_config(self->fd, &c));
+
+	/* Counted per device, whichever file submits. */
+	req_init(&r, AIODEV_OP_READ, self->rbuf, 0, 64, 10);
+	EXPECT_EQ(64LL, aio_sync(other, &r, NULL));
+	req_init(&r, AIODEV_OP_READ, self->rbuf, 0, 64, 11);
+	EXPECT_EQ(64LL, aio_sync(self->fd, &r, NULL));
+	req_init(&r, AIODEV_OP_READ, self->rbuf, 0, 64, 12);
+	EXPECT_EQ(-(long long)AIODEV_MAX_ERRNO, aio_sync(other, &r, NULL));
+	req_init(&r, AIODEV_OP_READ, self->rbuf, 0, 64, 13);
+	EXPECT_EQ(64LL, aio_sync(self->fd, &r, NULL));
+
+	/* Every 1st: all fail. */
+	c.fail_every_nth = 1;
+	c.fail_nth_errno = EPERM;
+	ASSERT_EQ(0, aio_set_config(self->fd, &c));
+	for (i = 0; i < 3; i++) {
+		req_init(&r, AIODEV_OP_READ, self->rbuf, 0, 64, 20 + i);
+		EXPECT_EQ(-EPERM, aio_sync(self->fd, &r, NULL));
+	}
+	close(other);
+}
+
+TEST_F(dt, fault_range_hits_only_overlaps)
+{
+	const __u64 fo = 28ULL << 20, fl = 64 << 10;
+	struct aiodev_stats before, after;
+	struct aiodev_config c;
+	const struct {
+		__u16 op;
+		__u64 off;
+		__u32 len;
+		bool fails;
+	} t[] = {
+		{ AIODEV_OP_WRITE, fo - 4096, 4096, false },	/* ends at start */
+		{ AIODEV_OP_WRITE, fo - 1, 2, true },		/* first byte */
+		{ AIODEV_OP_WRITE, fo + fl - 1, 1, true },	/* last byte */
+		{ AIODEV_OP_WRITE, fo + fl, 4096, false },	/* starts at end */
+		{ AIODEV_OP_WRITE, fo - 4096, fl + 8192, true },/* covers it */
+		{ AIODEV_OP_WRITE, fo + 100, 100, true },	/* inside */
+		{ AIODEV_OP_READ, fo + fl - 10, 20, true },
+		{ AIODEV_OP_READ, fo - 10, 10, false },
+		{ AIODEV_OP_READ, fo + fl, 1, false },
+		{ AIODEV_OP_NOP, 0, 0, false },
+	};
+	struct aiodev_event ev[ARRAY_SIZE(t)];
+	struct aiodev_req r[ARRAY_SIZE(t)];
+	unsigned int i, nfail = 0;
+
+	ASSERT_EQ(0, aio_get_config(self->fd, &c));
+	c.fail_offset = fo;
+	c.fail_len = fl;
+	c.fail_range_errno = EREMOTEIO;
+	ASSERT_EQ(0, aio_set_config(self->fd, &c));
+	ASSERT_EQ(0, aio_get_stats(self->fd, &before));
+
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		req_init(&r[i], t[i].op,
+			 t[i].op == AIODEV_OP_NOP ? NULL : self->wbuf,
+			 t[i].off, t[i].len, i);
+		req_latency(&r[i], MSEC(5));
+		nfail += t[i].fails;
+	}
+	ASSERT_EQ((int)ARRAY_SIZE(t), aio_submit(self->fd, r, ARRAY_SIZE(t)));
+	ASSERT_EQ((int)ARRAY_SIZE(t),
+		  aio_reap(self->fd, ev, ARRAY_SIZE(t), WAIT_LONG_NS));
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		unsigned int k = ev[i].user_data;
+
+		ASSERT_GT(ARRAY_SIZE(t), k);
+		EXPECT_EQ(t[k].fails ? -EREMOTEIO : (long long)t[k].len,
+			  ev[i].result)
+			TH_LOG("op %u off %+lld len %u", t[k].op,
+			       (long long)(t[k].off - fo), t[k].len);
+	}
+	ASSERT_EQ(0, aio_get_stats(self->fd, &after));
+	EXPECT_EQ(before.context.failed + nfail, after.context.failed);
+	EXPECT_EQ(before.device.failed + nfail, after.device.failed);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * aiodev waiting: GETEVENTS min_nr/max_nr/timeout semantics, signals while
+ * waiting, poll/epoll readiness and eventfd notification.
+ */
+#define _GNU_SOURCE
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/time.h>
+
+#include "aiodev_util.h"
+#include "kselftest_harness.h"
+
+#define PARKED_NS	(60 * NSEC_PER_SEC)
+
+FIXTURE(wt) {
+	int fd;
+	struct aiodev_info info;
+};
+
+FIXTURE_SETUP(wt)
+{
+	self->fd = aio_open(0, O_RDWR);
+	ASSERT_LE(0, self->fd) TH_LOG("open /dev/aiodev0: %s", strerror(errno));
+	ASSERT_EQ(0, aio_reset_config(self->fd));
+	ASSERT_EQ(0, aio_get_info(self->fd, &self->info));
+}
+
+FIXTURE_TEARDOWN(wt)
+{
+	EXPECT_EQ(0, aio_reset_config(self->fd));
+	close(self->fd);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+/* A handler without SA_RESTART, so blocking ioctls end with -EINTR. */
+static int catch_signal(int sig)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	return sigaction(sig, &sa, NULL);
+}
+
+static short poll_events(int fd, short events, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int ret = poll(&p, 1, timeout_ms);
+
+	return ret < 0 ? -1 : p.revents;
+}
+
+TEST_F(wt, getevents_timeout_returns_fewer)
+{
+	struct aiodev_event ev[2];
+	struct aiodev_req r[2];
+	__u64 t0, el;
+
+	req_nop(&r[0], 1);
+	req_latency(&r[0], MSEC(5));
+	req_nop(&r[1], 2);
+	req_latency(&r[1], PARKED_NS);
+	ASSERT_EQ(2, aio_submit(self->fd, r, 2));
+	t0 = now_ns();
+	EXPECT_EQ(1, aio_getevents(self->fd, ev, 2, 2, MSEC(150)));
+	el = now_ns() - t0;
+	EXPECT_LE(MSEC(149), el) TH_LOG("returned early: %llu ns", el);
+	EXPECT_EQ(1ULL, ev[0].user_data);
+
+	/* Nothing ready and no waiting allowed. */
+	EXPECT_EQ(0, aio_getevents(self->fd, ev, 1, 2, 0));
+	/* min_nr 0 never waits, even without a time limit. */
+	EXPECT_EQ(0, aio_getevents(self->fd, ev, 0, 2, -1));
+	EXPECT_EQ(0, aio_cancel(self->fd, r[1].id));
+	EXPECT_EQ(1, aio_getevents(self->fd, ev, 1, 2, WAIT_LONG_NS));
+}
+
+TEST_F(wt, getevents_waits_for_min_nr)
+{
+	struct aiodev_event ev[8];
+	struct aiodev_req r[3];
+	__u64 t0;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		req_nop(&r[i], i);
+		req_latency(&r[i], MSEC(10 + 25 * i));
+	}
+	t0 = now_ns();
+	ASSERT_EQ(3, aio_submit(self->fd, r, 3));
+	ASSERT_EQ(3, aio_getevents(self->fd, ev, 3, 8, -1));
+	EXPECT_LE(t0 + MSEC(60), now_ns());
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ((__u64)i, ev[i].user_data);
+	}
+
+	/* min_nr 1: returns with the first, not waiting for the second. */
+	req_nop(&r[0], 10);
+	req_latency(&r[0], MSEC(10));
+	req_nop(&r[1], 11);
+	req_latency(&r[1], MSEC(400));
+	ASSERT_EQ(2, aio_submit(self->fd, r, 2));
+	EXPECT_EQ(1, aio_getevents(self->fd, ev, 1, 8, -1));
+	EXPECT_EQ(10ULL, ev[0].user_data);
+	EXPECT_EQ(1, aio_getevents(self->fd, ev, 1, 8, WAIT_LONG_NS));
+	EXPECT_EQ(11ULL, ev[0].user_data);
+}
+
+TEST_F(wt, getevents_max_nr_limits)
+{
+	struct aiodev_event ev[8];
+	struct aiodev_req r[8];
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		req_nop(&r[i], i);
+		req_latency(&r[i], MSEC(10 + 10 * i));
+	}
+	ASSERT_EQ(8, aio_submit(self->fd, r, 8));
+	sleep_ns(MSEC(200));
+	memset(ev, 0xff, sizeof(ev));
+	ASSERT_EQ(3, aio_getevents(self->fd, ev, 0, 3, 0));
+	/* Nothing written past max_nr. */
+	EXPECT_EQ(~0ULL, ev[3].user_data);
+	ASSERT_EQ(3, aio_getevents(self->fd, ev + 3, 1, 3, 0));
+	ASSERT_EQ(2, aio_getevents(self->fd, ev + 6, 2, 3, WAIT_LONG_NS));
+	EXPECT_EQ(0, aio_getevents(self->fd, ev, 0, 8, 0));
+	/* Oldest first, across calls. */
+	for (i = 0; i < 8; i++) {
+		EXPECT_EQ((__u64)i, ev[i].user_data);
+	}
+}
+
+TEST_F(wt, sigalrm_interrupts_getevents)
+{
+	struct aiodev_event ev;
+	struct itimerval it = { .it_value = { .tv_usec = 50000 } };
+	struct aiodev_req r;
+	__u64 t0;
+
+	ASSERT_EQ(0, catch_signal(SIGALRM));
+	req_nop(&r, 1);
+	req_latency(&r, PARKED_NS);
+	ASSERT_EQ(0, aio_submit1(self->fd, &r));
+	t0 = now_ns();
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	EXPECT_EQ(-EINTR, aio_getevents(self->fd, &ev, 1, 1, -1));
+	EXPECT_LE(t0 + MSEC(45), now_ns());
+	/* The request is unaffected by the interrupted wait. */
+	EXPECT_EQ(0, aio_cancel(self->fd, r.id));
+	ASSERT_EQ(1, aio_getevents(self->fd, &ev, 1, 1, WAIT_LONG_NS));
+	EXPECT_EQ(-ECANCELED, ev.result);
+}
+
+struct kicker {
+	pthread_t target;
+	__u64 delay;
+};
+
+static void *kick_thread(void *arg)
+{
+	struct kicker *k = arg;
+
+	sleep_ns(k->delay);
+	pthread_kill(k->target, SIGUSR1);
+	return NULL;
+}
+
+TEST_F(wt, signal_does_not_lose_ready_events)
+{
+	struct kicker k = { .target = pthread_self(), .delay = MSEC(150) };
+	struct aiodev_event ev[3];
+	struct aiodev_req r[3];
+	pthread_t th;
+	int i;
+
+	/* Two events ready, the third far off: min_nr 3 is not met. */
+	ASSERT_EQ(0, catch_signal(SIGUSR1));
+	for (i = 0; i < 3; i++) {
+		req_nop(&r[i], i);
+		req_latency(&r[i], i < 2 ? MSEC(10 + 20 * i) : MSEC(900));
+	}
+	ASSERT_EQ(3, aio_submit(self->fd, r, 3));
+	ASSERT_EQ(0, pthread_create(&th, NULL, kick_thread, &k));
+	EXPECT_EQ(-EINTR, aio_getevents(self->fd, ev, 3, 3, -1));
+	pthread_join(th, NULL);
+
+	/* All three still arrive, in order. */
+	memset(ev, 0, sizeof(ev));
+	ASSERT_EQ(3, aio_getevents(self->fd, ev, 3, 3, WAIT_LONG_NS));
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ((__u64)i, ev[i].user_data);
+		EXPECT_EQ(r[i].id, ev[i].id);
+		EXPECT_EQ(0LL, ev[i].result);
+	}
+}
+
+TEST_F(wt, poll_in_only_when_ready)
+{
+	struct aiodev_event ev;
+	struct aiodev_req r;
+	__u64 t0;
+	short re;
+
+	EXPECT_EQ(POLLOUT, poll_events(self->fd, POLLIN | POLLOUT, 0));
+	req_nop(&r, 1);
+	req_latency(&r, MSEC(150));
+	t0 = now_ns();
+	ASSERT_EQ(0, aio_submit1(self->fd, &r));
+	/* In flight is not ready. */
+	EXPECT_EQ(POLLOUT, poll_events(self->fd, POLLIN | POLLOUT, 0));
+	re = poll_events(self->fd, POLLIN, 5000);
+	EXPECT_EQ(POLLIN, re);
+	EXPECT_LE(t0 + MSEC(150), now_ns()) TH_LOG("POLLIN before completion");
+	ASSERT_EQ(1, aio_getevents(self->fd, &ev, 0, 1, 0));
+	/* Reaped: no longer readable. */
+	EXPECT_EQ(POLLOUT, poll_events(self->fd, POLLIN | POLLOUT, 0));
+}
+
+TEST_F(wt, epoll_in_only_when_ready)
+{
+	struct epoll_event ee = { .events = EPOLLIN | EPOLLOUT };
+	struct aiodev_event ev;
+	struct aiodev_req r[2];
+	int ep, i;
+	__u64 t0;
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->fd, &ee));
+	ASSERT_EQ(1, epoll_wait(ep, &ee, 1, 0));
+	EXPECT_EQ((__u32)EPOLLOUT, ee.events);
+
+	/* Only EPOLLIN from now on, so epoll_wait blocks until ready. */
+	ee.events = EPOLLIN;
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_MOD, self->fd, &ee));
+	EXPECT_EQ(0, epoll_wait(ep, &ee, 1, 0));
+	for (i = 0; i < 2; i++) {
+		req_nop(&r[i], i);
+		req_latency(&r[i], MSEC(100 + 150 * i));
+	}
+	t0 = now_ns();
+	ASSERT_EQ(2, aio_submit(self->fd, r, 2));
+	EXPECT_EQ(0, epoll_wait(ep, &ee, 1, 0));
+	ASSERT_EQ(1, epoll_wait(ep, &ee, 1, 5000));
+	EXPECT_EQ((__u32)EPOLLIN, ee.events);
+	EXPECT_LE(t0 + MSEC(100), now_ns());
+	ASSERT_EQ(1, aio_getevents(self->fd, &ev, 0, 2, 0))
+		TH_LOG("EPOLLIN but no event, or the 250 ms one came early");
+	/* Level-triggered: not ready again until the second completes. */
+	EXPECT_EQ(0, epoll_wait(ep, &ee, 1, 0));
+	ASSERT_EQ(1, epoll_wait(ep, &ee, 1, 5000));
+	EXPECT_LE(t0 + MSEC(250), now_ns());
+	ASSERT_EQ(1, aio_getevents(self->fd, &ev, 0, 2, 0));
+	EXPECT_EQ(0, epoll_wait(ep, &ee, 1, 0));
+	close(ep);
+}
+
+struct reaper {
+	int fd;
+	__u64 delay;
+	int ret;
+};
+
+static void *reap_thread(void *arg)
+{
+	struct reaper *rp = arg;
+	struct aiodev_event ev;
+
+	sleep_ns(rp->delay);
+	rp->ret = aio_getevents(rp->fd, &ev, 1, 1, WAIT_LONG_NS);
+	return NULL;
+}
+
+TEST_F(wt, poll_out_only_when_room)
+{
+	__u32 qd = self->info.queue_depth;
+	struct reaper rp = { .delay = MSEC(150) };
+	struct aiodev_req *r;
+	struct aiodev_event ev;
+	pthread_t th;
+	int nb;
+	__u32 i;
+	__u64 t0;
+
+	nb = aio_open(0, O_RDWR | O_NONBLOCK);
+	ASSERT_LE(0, nb);
+	rp.fd = nb;
+	r = calloc(qd, sizeof(*r));
+	ASSERT_NE(NULL, r);
+	for (i = 0; i < qd; i++) {
+		req_nop(&r[i], i);
+		req_latency(&r[i], PARKED_NS);
+	}
+	ASSERT_EQ((int)qd - 1, aio_submit(nb, r, qd - 1));
+	EXPECT_EQ(POLLOUT, poll_events(nb, POLLIN | POLLOUT, 0));
+	/* The last slot: now full, neither readable nor writable. */
+	ASSERT_EQ(1, aio_submit(nb, &r[qd - 1], 1));
+	EXPECT_EQ(0, poll_events(nb, POLLIN | POLLOUT, 0));
+
+	/* A posted but unreaped event: readable, still no room. */
+	ASSERT_EQ(0, aio_cancel(nb, r[0].id));
+	EXPECT_EQ(POLLIN, poll_events(nb, POLLIN | POLLOUT, 5000));
+	EXPECT_EQ(0, poll_events(nb, POLLOUT, 0));
+
+	/* A reap in another thread wakes a POLLOUT waiter. */
+	ASSERT_EQ(0, pthread_create(&th, NULL, reap_thread, &rp));
+	t0 = now_ns();
+	EXPECT_EQ(POLLOUT, poll_events(nb, POLLOUT, 5000));
+	EXPECT_LE(t0 + MSEC(100), now_ns()) TH_LOG("POLLOUT before the reap");
+	pthread_join(th, NULL);
+	EXPECT_EQ(1, rp.ret);
+	EXPECT_EQ(0, aio_getevents(nb, &ev, 0, 1, 0));
+	free(r);
+	close(nb);
+}
+
+static __u64 efd_read(int efd)
+{
+	__u64 v = 0;
+
+	if (read(efd, &v, sizeof(v)) != sizeof(v))
+		return ~0ULL;
+	return v;
+}
+
+TEST_F(wt, eventfd_counts_completions)
+{
+	struct aiodev_event ev[15];
+	struct aiodev_req r[15];
+	int efd, i;
+
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, efd);
+	for (i = 0; i < 15; i++) {
+		req_nop(&r[i], i);
+		req_latency(&r[i], MSEC(150 + i));
+		if (i < 10)
+			req_eventfd(&r[i], efd);
+	}
+	ASSERT_EQ(15, aio_submit(self->fd, r, 15));
+	/* Incremented at completion, not at submission. */
+	EXPECT_EQ(~0ULL, efd_read(efd));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(15, aio_reap(self->fd, ev, 15, WAIT_LONG_NS));
+	EXPECT_EQ(10ULL, efd_read(efd));
+	close(efd);
+}
+
+TEST_F(wt, eventfd_counts_every_kind_of_completion)
+{
+	struct aiodev_config c;
+	struct aiodev_event ev[4];
+	struct aiodev_req r[4];
+	static char buf[512];
+	int efd, i;
+
+	ASSERT_EQ(0, aio_get_config(self->fd, &c));
+	c.fail_offset = 2ULL << 20;
+	c.fail_len = 4096;
+	c.fail_range_errno = EIO;
+	ASSERT_EQ(0, aio_set_config(self->fd, &c));
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, efd);
+
+	req_nop(&r[0], 0);			/* succeeds */
+	req_latency(&r[0], MSEC(10));
+	req_nop(&r[1], 1);			/* times out */
+	req_latency(&r[1], MSEC(500));
+	req_timeout(&r[1], MSEC(20));
+	req_nop(&r[2], 2);			/* cancelled */
+	req_latency(&r[2], PARKED_NS);
+	req_init(&r[3], AIODEV_OP_WRITE, buf, 2ULL << 20, sizeof(buf), 3);
+	req_latency(&r[3], MSEC(10));		/* fails */
+	for (i = 0; i < 4; i++)
+		req_eventfd(&r[i], efd);
+	ASSERT_EQ(4, aio_submit(self->fd, r, 4));
+	ASSERT_EQ(0, aio_cancel(self->fd, r[2].id));
+	ASSERT_EQ(4, aio_reap(self->fd, ev, 4, WAIT_LONG_NS));
+	for (i = 0; i < 4; i++) {
+		long long want[4] = { 0, -ETIMEDOUT, -ECANCELED, -EIO };
+
+		EXPECT_EQ(want[ev[i].user_data & 3], ev[i].result);
+	}
+	EXPECT_EQ(4ULL, efd_read(efd));
+	close(efd);
+}
+
+static void pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * Whoever wakes on the eventfd must find the event ready. The timer is
+ * armed on the submitting CPU, so wait on another one: there the wakeup
+ * can overtake a completion that signals first and posts afterwards.
+ */
+TEST_F(wt, eventfd_signalled_after_event_is_posted)
+{
+	bool smp = sysconf(_SC_NPROCESSORS_ONLN) > 1;
+	struct aiodev_event ev;
+	struct aiodev_req r;
+	int efd, i;
+
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, efd);
+	for (i = 0; i < 40; i++) {
+		if (smp)
+			pin_to_cpu(0);
+		req_nop(&r, i);
+		req_latency(&r, MSEC(2));
+		req_eventfd(&r, efd);
+		ASSERT_EQ(0, aio_submit1(self->fd, &r));
+		if (smp)
+			pin_to_cpu(1);
+		ASSERT_EQ(POLLIN, poll_events(efd, POLLIN, 5000));
+		ASSERT_EQ(1, aio_getevents(self->fd, &ev, 0, 1, 0))
+			TH_LOG("eventfd fired before the event was posted");
+		ASSERT_EQ(1ULL, efd_read(efd));
+		ASSERT_EQ((__u64)i, ev.user_data);
+	}
+	close(efd);
+}
+
+TEST_F(wt, eventfd_closed_before_completion)
+{
+	struct aiodev_event ev;
+	struct aiodev_req r;
+	int efd, keep, nul;
+
+	/* The eventfd is bound at submission: closing that fd is fine. */
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, efd);
+	keep = dup(efd);
+	ASSERT_LE(0, keep);
+	req_nop(&r, 1);
+	req_latency(&r, MSEC(50));
+	req_eventfd(&r, efd);
+	ASSERT_EQ(0, aio_submit1(self->fd, &r));
+	close(efd);
+	/* Reuse the number for something else entirely. */
+	nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, nul);
+	ASSERT_EQ(efd, dup2(nul, efd));
+	close(nul);
+	ASSERT_EQ(1, aio_reap(self->fd, &ev, 1, WAIT_LONG_NS));
+	EXPECT_EQ(0LL, ev.result);
+	EXPECT_EQ(1ULL, efd_read(keep));
+	close(efd);
+	close(keep);
+}
+
+TEST_HARNESS_MAIN
