@@ -15,8 +15,9 @@
  *            synchronous reader, or close------------------------> CANCELLED
  *    Both sides claim the request with one cmpxchg, so exactly one wins and
  *    the request completes exactly once. Cancellers claim under the
- *    ctx->reqs lock, which also covers arming: a claimed request's timer is
- *    armed, so hrtimer_try_to_cancel() is enough to keep it from firing.
+ *    ctx->reqs lock, which also covers arming, so hrtimer_try_to_cancel()
+ *    is enough to keep a claimed request from firing. io_cancel() can find
+ *    a kiocb before it is armed: NEW -> CANCELLED, and arming completes it.
  *
  *  FIRED or CANCELLED: the winner pushes the request on the device's
  *    lock-free done_list and schedules the device's tasklet; nothing more
@@ -269,31 +270,27 @@ static enum hrtimer_restart aiodev_timer_fn(struct hrtimer *timer)
 }
 
 /*
- * Claim a request for cancellation; the caller holds the ctx->reqs lock.
- * -ENOENT: not armed yet; -EALREADY: it fired or was cancelled already.
+ * Cancel a request; the caller holds the ctx->reqs lock, which orders this
+ * against aiodev_req_arm(). -EALREADY: it fired or was cancelled already.
+ * Any context, never sleeps. A request not armed yet is completed by
+ * aiodev_req_arm(); a timer callback running now lost the claim, and the
+ * tasklet waits it out before freeing the request.
  */
-static int aiodev_claim(struct aiodev_request *req)
+static int aiodev_cancel_locked(struct aiodev_request *req)
 {
-	switch (atomic_cmpxchg(&req->state, AIODEV_STATE_PENDING,
-			       AIODEV_STATE_CANCELLED)) {
-	case AIODEV_STATE_PENDING:
-		return 0;
-	case AIODEV_STATE_NEW:
-		return -ENOENT;
-	default:
-		return -EALREADY;
-	}
-}
+	int old = atomic_read(&req->state);
 
-/*
- * Finish cancelling a claimed request; any context, never sleeps. A timer
- * callback running now lost the claim; the tasklet waits it out before
- * freeing the request.
- */
-static void aiodev_cancel_claimed(struct aiodev_request *req)
-{
-	hrtimer_try_to_cancel(&req->timer);
-	aiodev_queue_done(req);
+	do {
+		if (old != AIODEV_STATE_NEW && old != AIODEV_STATE_PENDING)
+			return -EALREADY;
+	} while (!atomic_try_cmpxchg(&req->state, &old,
+				     AIODEV_STATE_CANCELLED));
+
+	if (old == AIODEV_STATE_PENDING) {
+		hrtimer_try_to_cancel(&req->timer);
+		aiodev_queue_done(req);
+	}
+	return 0;
 }
 
 static s64 aiodev_transfer(struct aiodev_request *req)
@@ -587,11 +584,15 @@ static void aiodev_req_arm(struct aiodev_request *req,
 	fire_ns = aiodev_plan(req, r, cfg);
 	req->submit_ns = ktime_get_ns();
 
-	/* Cancellers claim under this lock: they never see an unarmed timer. */
+	/* Cancellers claim under this lock: a PENDING request is armed. */
 	xa_lock_irq(&ctx->reqs);
-	atomic_set(&req->state, AIODEV_STATE_PENDING);
-	hrtimer_start(&req->timer, ns_to_ktime(req->submit_ns + fire_ns),
-		      HRTIMER_MODE_ABS);
+	if (atomic_cmpxchg(&req->state, AIODEV_STATE_NEW,
+			   AIODEV_STATE_PENDING) == AIODEV_STATE_NEW)
+		hrtimer_start(&req->timer,
+			      ns_to_ktime(req->submit_ns + fire_ns),
+			      HRTIMER_MODE_ABS);
+	else	/* io_cancel() found the kiocb before we got here */
+		aiodev_queue_done(req);
 	xa_unlock_irq(&ctx->reqs);
 }
 
@@ -713,10 +714,10 @@ long aiodev_submit(struct aiodev_context *ctx,
 /* ---- the kernel AIO path: read_iter and write_iter --------------------- */
 
 /*
- * libaio's io_cancel(), under the AIO context's lock with interrupts off.
- * Claim only; the request completes with -ECANCELED through the tasklet.
- * The request is alive: our ki_complete() call, which comes before the
- * free, takes the AIO lock to unlink the kiocb this was found on.
+ * libaio's io_cancel(), under the AIO context's lock with interrupts off;
+ * the request completes with -ECANCELED through the tasklet. It is alive:
+ * our ki_complete() call, which comes before the free, takes the AIO lock
+ * to unlink the kiocb this was found on.
  */
 static int aiodev_aio_cancel(struct kiocb *iocb)
 {
@@ -726,12 +727,9 @@ static int aiodev_aio_cancel(struct kiocb *iocb)
 	int ret;
 
 	xa_lock_irqsave(&ctx->reqs, flags);
-	ret = aiodev_claim(req);
+	ret = aiodev_cancel_locked(req);
 	xa_unlock_irqrestore(&ctx->reqs, flags);
-	if (ret)
-		return -EAGAIN;
-	aiodev_cancel_claimed(req);
-	return 0;
+	return ret ? -EAGAIN : 0;
 }
 
 ssize_t aiodev_submit_kiocb(struct aiodev_context *ctx, struct kiocb *iocb,
@@ -863,11 +861,8 @@ int aiodev_cancel(struct aiodev_context *ctx, u64 id)
 
 	xa_lock_irq(&ctx->reqs);
 	req = xa_load(&ctx->reqs, lower_32_bits(id));
-	ret = req && req->id == id ? aiodev_claim(req) : -ENOENT;
+	ret = req && req->id == id ? aiodev_cancel_locked(req) : -ENOENT;
 	xa_unlock_irq(&ctx->reqs);
-
-	if (!ret)
-		aiodev_cancel_claimed(req);
 	return ret;
 }
 
@@ -928,14 +923,11 @@ void aiodev_context_destroy(struct aiodev_context *ctx)
 	 * interrupts off briefly even with tens of thousands in flight.
 	 */
 	xa_for_each(&ctx->reqs, index, req) {
-		bool claimed;
-
 		xa_lock_irq(&ctx->reqs);
 		req = xa_load(&ctx->reqs, index);
-		claimed = req && !aiodev_claim(req);
+		if (req)
+			aiodev_cancel_locked(req);
 		xa_unlock_irq(&ctx->reqs);
-		if (claimed)
-			aiodev_cancel_claimed(req);
 	}
 
 	if (wait)
