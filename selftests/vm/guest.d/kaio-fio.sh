@@ -1,0 +1,151 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh
+# Guest step (sourced by guest-check.sh's step_guest_d, guest-lib.sh loaded,
+# module loaded with nr_devices=2): Debian's fio against /dev/aiodev0.
+#
+#  - randwrite + crc32c verify, 16 MiB of 4 KiB blocks, once per ioengine
+#    (libaio and io_uring at iodepth 16, psync at 1), O_DIRECT;
+#  - randrw + verify with latency jitter on, so completions come out of
+#    order (libaio, io_uring);
+#  - negative controls, so that a pass above means something: a block
+#    corrupted behind fio's back must fail --verify_only, and a device
+#    that times every request out must make fio report an error.
+#
+# One TAP line per run; fio's IOPS are printed as "# kaio-fio:" notes,
+# never asserted. Needs fio in the initramfs (AIODEV_VM_HOST_BINS=fio).
+# Leaves the device at the module defaults (latency 10000, jitter 0,
+# timeout 0). Env: AIODEV_FIO_TIMEOUT (seconds per fio run, default 300),
+# AIODEV_FIO_SIZE (default 16m).
+
+kf_dev=/dev/aiodev0
+kf_sys=/sys/class/misc/aiodev0
+kf_tmo=${AIODEV_FIO_TIMEOUT:-300}
+kf_size=${AIODEV_FIO_SIZE:-16m}
+kf_out=/tmp/kaio-fio.out
+
+# kf_cfg LATENCY JITTER TIMEOUT (ns), through sysfs.
+kf_cfg() {
+	echo "$1" >"$kf_sys/latency_nsec" &&
+		echo "$2" >"$kf_sys/jitter_nsec" &&
+		echo "$3" >"$kf_sys/timeout_nsec"
+}
+
+kf_defaults() { kf_cfg 10000 0 0; }
+
+kf_is_default() {
+	[ "$(cat "$kf_sys/latency_nsec")" = 10000 ] &&
+		[ "$(cat "$kf_sys/jitter_nsec")" = 0 ] &&
+		[ "$(cat "$kf_sys/timeout_nsec")" = 0 ]
+}
+
+# kf_run ARGS...: one fio job (named v) on $kf_dev, 4 KiB blocks,
+# O_DIRECT, crc32c verify after writing, ARGS added; terse output in
+# $kf_out, bounded by $kf_tmo. Sets kf_rc (exit status, 137 if killed), kf_err (fio's error
+# field), kf_riops/kf_wiops and kf_secs.
+kf_run() {
+	_kf_t0=$(date +%s)
+	timeout -s KILL "$kf_tmo" fio --output-format=terse --name=v \
+		--filename="$kf_dev" --bs=4k --direct=1 --verify=crc32c \
+		--do_verify=1 --verify_fatal=1 "$@" >"$kf_out" 2>&1
+	kf_rc=$?
+	kf_secs=$(($(date +%s) - _kf_t0))
+	kf_err=$(awk -F';' '$1 == "3" && $3 == "v" { print $5; exit }' "$kf_out")
+	kf_riops=$(awk -F';' '$1 == "3" && $3 == "v" { print $8; exit }' "$kf_out")
+	kf_wiops=$(awk -F';' '$1 == "3" && $3 == "v" { print $49; exit }' "$kf_out")
+}
+
+# A clean run: exit 0, fio's error field 0, no verify complaint.
+kf_clean() {
+	[ "$kf_rc" -eq 0 ] && [ "$kf_err" = 0 ] &&
+		! grep -Eq 'verify: |bad magic|[Vv]erify failed|err=[1-9]' "$kf_out"
+}
+
+kf_show_output() {
+	grep -v '^3;' "$kf_out" | head -n 20 | sed 's/^/# kaio-fio:   /'
+}
+
+# kf_expect_clean DESC ARGS...: run fio, one TAP line, IOPS as a note.
+kf_expect_clean() {
+	_kf_d=$1
+	shift
+	kf_run "$@"
+	if kf_clean; then
+		ok "fio $_kf_d: no errors"
+	else
+		not_ok "fio $_kf_d: no errors (rc=$kf_rc err=${kf_err:-none})"
+		kf_show_output
+	fi
+	echo "# kaio-fio: $_kf_d: read IOPS=${kf_riops:-?} write IOPS=${kf_wiops:-?} (${kf_secs}s)"
+}
+
+kf_main() {
+	if ! command -v fio >/dev/null 2>&1; then
+		not_ok "fio is in the guest (build the initramfs with AIODEV_VM_HOST_BINS=fio)"
+		return
+	fi
+	echo "# kaio-fio: $(fio --version)"
+	if ! [ -c "$kf_dev" ] || ! kf_defaults; then
+		not_ok "fio: $kf_dev present and configurable through sysfs"
+		return
+	fi
+
+	for _kf_e in libaio io_uring psync; do
+		_kf_q=16
+		[ "$_kf_e" = psync ] && _kf_q=1
+		kf_expect_clean "randwrite verify ioengine=$_kf_e iodepth=$_kf_q size=$kf_size" \
+			--size="$kf_size" --rw=randwrite \
+			--ioengine="$_kf_e" --iodepth="$_kf_q"
+	done
+
+	# 20 us + U(0, 200 us): requests overtake each other.
+	if kf_cfg 20000 200000 0; then
+		for _kf_e in libaio io_uring; do
+			kf_expect_clean "randrw verify jitter ioengine=$_kf_e iodepth=16 size=4m" \
+				--size=4m --rw=randrw \
+				--ioengine="$_kf_e" --iodepth=16
+		done
+	else
+		not_ok "fio: set latency 20000 jitter 200000 through sysfs"
+	fi
+	kf_defaults
+
+	# Negative control 1: fio's verify sees a block corrupted behind its
+	# back (same job, same random sequence, --verify_only).
+	kf_run --size=1m --rw=randwrite --ioengine=psync --iodepth=1
+	if kf_clean; then
+		dd if=/dev/zero of="$kf_dev" bs=4096 seek=100 count=1 conv=notrunc 2>/dev/null
+		kf_run --size=1m --rw=randwrite --ioengine=psync \
+			--iodepth=1 --verify_only=1
+		if [ "$kf_rc" -ne 0 ] && grep -Eq 'verify: |bad magic|err=84' "$kf_out"; then
+			ok "fio verify catches a corrupted block (rc=$kf_rc)"
+		else
+			not_ok "fio verify catches a corrupted block (rc=$kf_rc err=${kf_err:-none})"
+			kf_show_output
+		fi
+	else
+		not_ok "fio verify catches a corrupted block (setup write failed, rc=$kf_rc)"
+		kf_show_output
+	fi
+
+	# Negative control 2: every request times out (deadline 5 us before
+	# the 20 us latency): fio must report ETIMEDOUT, not pass.
+	if kf_cfg 20000 0 5000; then
+		kf_run --size=1m --rw=randwrite --ioengine=libaio --iodepth=4
+		if [ "$kf_rc" -ne 0 ] && [ "${kf_err:-0}" != 0 ]; then
+			ok "fio reports device timeouts (rc=$kf_rc err=$kf_err)"
+		else
+			not_ok "fio reports device timeouts (rc=$kf_rc err=${kf_err:-none})"
+			kf_show_output
+		fi
+	else
+		not_ok "fio: set timeout 5000 through sysfs"
+	fi
+
+	kf_defaults
+	check "fio: device back at default latency/jitter/timeout" kf_is_default
+	check "fio: nothing left in flight on aiodev0" \
+		test "$(cat "$kf_sys/stats/in_flight")" = 0
+	rm -f "$kf_out"
+}
+
+kf_main
