@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# `make check`: install dependencies, fetch the test kernels, build the
+# module for each, the userspace programs and the selftests, then boot each
+# kernel under QEMU and run guest-check.sh. Prints one line per kernel and
+# finally "N passed, N failed"; exits non-zero on any failure.
+#
+# Environment (all optional): AIODEV_KERNELS ("6.1 6.12"), AIODEV_VM_MEM,
+# AIODEV_VM_SMP, AIODEV_VM_TIMEOUT, AIODEV_VM_APPEND, AIODEV_VM_QEMU_ARGS,
+# AIODEV_VM_VERBOSE (run-vm.sh); AIODEV_TEST_TIMEOUT, AIODEV_STEPS,
+# AIODEV_TESTS, AIODEV_VM_HOST_BINS ("fio"; guest side, mkinitramfs.sh);
+# AIODEV_CACHE, AIODEV_KMODS (fetch-kernel.sh); AIODEV_SRC (module tree),
+# AIODEV_TESTS_DIR, AIODEV_USERSPACE_DIR, and AIODEV_SKIP_BUILD=1 to use
+# them as they are instead of running make for userspace and selftests.
+set -euo pipefail
+# shellcheck source=selftests/vm/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+passed=0
+failed=0
+summary_printed=0
+
+summary() {
+	echo "$passed passed, $failed failed"
+	summary_printed=1
+}
+# An unexpected error still ends with a summary line, counted as a failure.
+on_exit() {
+	local rc=$?
+	if ((!summary_printed)); then
+		((rc == 0)) || failed=$((failed + 1))
+		summary
+	fi
+}
+trap on_exit EXIT
+
+# run_kernel LABEL: build, boot and count one kernel; adds to the totals.
+run_kernel() {
+	local label=$1 kv clog rlog t0 secs rc=0 p f
+	kv=$(kver "$label")
+	clog=$LOGS/$kv.log
+	rlog=$LOGS/$kv.tap
+	rm -f "$clog" "$rlog"
+	if ! "$VM_DIR/build-module.sh" "$kv"; then
+		failed=$((failed + 1))
+		echo "kernel $kv: FAIL (module build)"
+		return
+	fi
+	"$VM_DIR/mkinitramfs.sh" "$kv" check "$BUILD/$kv/initramfs-check.cpio"
+
+	log "booting $kv"
+	t0=$SECONDS
+	"$VM_DIR/run-vm.sh" "$kv" "$BUILD/$kv/initramfs-check.cpio" "$clog" "$rlog" || rc=$?
+	secs=$((SECONDS - t0))
+
+	read -r p f < <(count_results "$rlog")
+	if ((rc == 124)); then
+		echo "  FAIL: VM timed out after ${AIODEV_VM_TIMEOUT:-600} s" >&2
+		f=$((f + 1))
+	elif ((rc != 0)); then
+		echo "  FAIL: QEMU exited with status $rc" >&2
+		f=$((f + 1))
+	fi
+	if ! scan_splats "$clog"; then
+		f=$((f + 1))
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if ((f)); then
+		echo "kernel $kv: FAIL, pass $p, fail $f, VM ${secs} s (log: ${clog#"$ROOT"/})"
+		echo "---- last 60 lines of ${clog#"$ROOT"/} ----"
+		tail -n 60 "$clog" | tr -d '\r'
+		echo "----"
+	else
+		echo "kernel $kv: PASS, pass $p, fail 0, VM ${secs} s"
+	fi
+}
+
+# guest.d/kaio-fio.sh drives Debian's fio in the guest; set
+# AIODEV_VM_HOST_BINS= (empty) to leave it out.
+export AIODEV_VM_HOST_BINS=${AIODEV_VM_HOST_BINS-fio}
+
+cd "$ROOT"
+mkdir -p "$LOGS"
+"$VM_DIR/deps.sh"
+read -ra labels <<<"$(kernel_labels)"
+"$VM_DIR/fetch-kernel.sh" "${labels[@]}"
+
+if [[ ${AIODEV_SKIP_BUILD:-0} != 1 ]]; then
+	# Failures here are counted, not fatal: the VM still runs what built.
+	if ! "${MAKE:-make}" -C "$ROOT" userspace; then
+		echo "  FAIL: userspace build" >&2
+		failed=$((failed + 1))
+	fi
+	if ! "${MAKE:-make}" -C "$ROOT" selftests; then
+		echo "  FAIL: selftests build" >&2
+		failed=$((failed + 1))
+	fi
+fi
+
+for label in "${labels[@]}"; do
+	run_kernel "$label"
+done
+
+summary
+((failed == 0))

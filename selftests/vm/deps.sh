@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Install the Debian packages the build and the VM tests need. A fresh CI
+# machine has none of them; on a prepared one this is a quick no-op.
+set -euo pipefail
+
+pkgs=(
+	gcc make libc6-dev kmod
+	linux-headers-amd64 linux-headers-6.12-amd64
+	qemu-system-x86 busybox-static cpio xz-utils
+	libaio-dev liburing-dev fio sparse linux-source-6.12
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[[ $status == "install ok installed" ]] || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+	exit 0
+fi
+
+echo "[vm] installing: ${missing[*]}" >&2
+sudo=()
+((EUID == 0)) || sudo=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

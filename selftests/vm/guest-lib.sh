@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: GPL-2.0
+# TAP helpers for guest payloads (busybox sh); sourced, never run.
+# The host counts lines "ok N vm: ..." / "not ok N vm: ..." outside test
+# sections, and one "# Totals:" line inside each section that run_test
+# brackets with "# vm: begin NAME" / "# vm: end NAME rc=N".
+# shellcheck shell=sh
+
+VM_N=0
+ok() {
+	VM_N=$((VM_N + 1))
+	echo "ok $VM_N vm: $*"
+}
+not_ok() {
+	VM_N=$((VM_N + 1))
+	echo "not ok $VM_N vm: $*"
+}
+# check DESC CMD...: passes if CMD succeeds.
+check() {
+	_d=$1
+	shift
+	if "$@"; then ok "$_d"; else not_ok "$_d"; fi
+}
+# check_fails DESC CMD...: passes if CMD fails.
+check_fails() {
+	_d=$1
+	shift
+	if "$@"; then not_ok "$_d"; else ok "$_d"; fi
+}
+
+# run_test PROG [ARGS...]: run one kselftest_harness program under a
+# timeout. A KILLed program leaves no Totals line, which the host counts
+# as a failure.
+run_test() {
+	_name=${1##*/}
+	echo "# vm: begin $_name"
+	_t0=$(date +%s)
+	timeout -s KILL "${AIODEV_TEST_TIMEOUT:-300}" "$@"
+	_rc=$?
+	echo "# vm: end $_name rc=$_rc secs=$(($(date +%s) - _t0))"
+	reap_holders "$_name"
+}
+
+# holders: print the PIDs of processes that have a /dev/aiodev* node open.
+holders() {
+	for _fd in /proc/[0-9]*/fd/*; do
+		case $(readlink "$_fd" 2>/dev/null) in
+		/dev/aiodev*)
+			_p=${_fd#/proc/}
+			echo "${_p%%/*}"
+			;;
+		esac
+	done | sort -u
+}
+
+# reap_holders WHO: a process left holding a device (e.g. the child of a
+# KILLed harness) would fail the later rmmod for the wrong reason: report
+# it against WHO and kill it.
+reap_holders() {
+	_pids=$(holders)
+	[ -n "$_pids" ] || return 0
+	not_ok "$1 left processes holding a device:" "$_pids"
+	# shellcheck disable=SC2086 # a list of PIDs
+	kill -KILL $_pids 2>/dev/null
+	_i=0
+	while [ -n "$(holders)" ] && [ $_i -lt 50 ]; do
+		_i=$((_i + 1))
+		sleep 0.1
+	done
+}
+
+module_loaded() { [ -d /sys/module/aiodev ]; }
+
+# wait_open PID PATH: wait (up to 10 s) until PID has PATH open on fd 0.
+wait_open() {
+	_i=0
+	while [ "$(readlink "/proc/$1/fd/0" 2>/dev/null)" != "$2" ]; do
+		_i=$((_i + 1))
+		[ $_i -gt 100 ] && return 1
+		sleep 0.1
+	done
+}

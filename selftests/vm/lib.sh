@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: GPL-2.0
+# Common helpers for the VM test scripts; sourced, never run.
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # the variables are for the sourcing scripts
+
+VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$VM_DIR/../.." && pwd)
+BUILD=$ROOT/build
+LOGS=$BUILD/logs
+CACHE=${AIODEV_CACHE:-$HOME/.cache/aiodev}
+
+log() { printf '[vm] %s\n' "$*" >&2; }
+die() { printf '[vm] error: %s\n' "$*" >&2; exit 1; }
+
+# Headers metapackage that pins each test kernel: its dependency names the
+# exact ABI, so the module's vermagic and the booted image always agree.
+headers_meta() {
+	case $1 in
+	6.1) echo linux-headers-amd64 ;;
+	6.12) echo linux-headers-6.12-amd64 ;;
+	*) die "unknown kernel label '$1' (known: 6.1 6.12, or a full version with /usr/src/linux-headers-VER)" ;;
+	esac
+}
+
+# kver LABEL: print the kernel release (uname -r) for a label like 6.12.
+# A full release (e.g. 6.12.117+deb12-amd64) whose headers are installed
+# is accepted as is.
+kver() {
+	local meta dep
+	if [[ -d /usr/src/linux-headers-$1 ]]; then
+		echo "$1"
+		return
+	fi
+	meta=$(headers_meta "$1")
+	dep=$(dpkg-query -W -f='${Depends}' "$meta" 2>/dev/null) ||
+		die "$meta is not installed (run selftests/vm/deps.sh)"
+	dep=$(grep -o 'linux-headers-[^ ,]*' <<<"$dep" | head -n1)
+	[[ -n $dep ]] || die "cannot find the headers package $meta depends on"
+	echo "${dep#linux-headers-}"
+}
+
+headers_dir() { echo "/usr/src/linux-headers-$1"; }
+kernel_cache() { echo "$CACHE/kernels/$1"; }
+
+# Labels of the kernels to test, in order.
+kernel_labels() { echo "${AIODEV_KERNELS:-6.1 6.12}"; }
+
+# Console lines that mean the module (or the kernel under it) misbehaved.
+SPLAT_RE='WARNING:|BUG:|Oops|Call Trace|general protection fault|KASAN|UBSAN|kernel BUG|blocked for more than|soft lockup|rcu_sched detected stall|rcu_preempt detected stall|RCU stall|detected stalls on CPU|list_add corruption|list_del corruption|refcount_t:|kmemleak|possible circular locking|inconsistent lock state|sleeping function called from invalid context|DEBUG_LOCKS_WARN_ON|ODEBUG|Kernel panic'
+
+# count_results RESULTS_LOG: print "PASS FAIL", and the reasons for
+# failures on stderr. Lines "ok N vm: ..." are shell checks; each section
+# "# vm: begin NAME" .. "# vm: end NAME rc=N" is one kselftest program,
+# counted by its "# Totals:" line.
+count_results() {
+	tr -d '\r' <"$1" | awk '
+	function bad(msg) { f++; print "  FAIL: " msg > "/dev/stderr" }
+	/^# vm: begin / { sec = $4; tot = 0; sf = 0; next }
+	/^# vm: end / {
+		rc = $5; sub(/^rc=/, "", rc)
+		if (!tot) bad(sec ": no Totals line (crashed, killed or timed out, rc=" rc ")")
+		else if (rc != 0 && !sf) bad(sec ": exit status " rc " despite clean Totals")
+		sec = ""; next
+	}
+	sec != "" && /^# Totals: / {
+		tot = 1
+		for (i = 3; i <= NF; i++) {
+			split($i, kv, ":"); n = kv[2] + 0
+			if (kv[1] == "pass" || kv[1] == "xfail") p += n
+			else if (n) { f += n; sf += n; print "  FAIL: " sec ": " n " " kv[1] > "/dev/stderr" }
+		}
+		next
+	}
+	sec != "" && /^not ok / { print "  " sec ": " $0 > "/dev/stderr"; next }
+	sec == "" && /^ok [0-9]+ vm: / { p++; next }
+	sec == "" && /^not ok [0-9]+ vm: / { bad($0); next }
+	/^# vm: done/ { done = 1 }
+	END {
+		if (sec != "") bad(sec ": the guest stopped while it ran")
+		if (!done) bad("the guest did not finish (no \"# vm: done\")")
+		print p + 0, f + 0
+	}'
+}
+
+# scan_splats CONSOLE_LOG: fail, and show the evidence, if the kernel
+# complained about anything.
+scan_splats() {
+	local hits
+	# Only printk lines (they carry a timestamp, also when one lands in the
+	# middle of a userspace line), so test output can't trip this.
+	hits=$(tr -d '\r' <"$1" |
+		grep -E "\[ *[0-9]+\.[0-9]+\] .*($SPLAT_RE)" || true)
+	[[ -z $hits ]] && return 0
+	echo "  FAIL: kernel splat in ${1#"$ROOT"/}:" >&2
+	head -n 20 <<<"$hits" | sed 's/^/    /' >&2
+	return 1
+}
