@@ -25,9 +25,12 @@
 #define AIODEV_MAX_DEVICES	16
 #define AIODEV_MAX_QUEUE_DEPTH	65536
 #define AIODEV_MAX_SIZE_MB	(64 * 1024)
+#define AIODEV_MAX_REQUESTS	(16 * 1024 * 1024)
 
 /* Load-time parameters (main.c). */
 extern unsigned int aiodev_queue_depth;
+extern unsigned int aiodev_max_requests;
+extern unsigned long aiodev_max_pinned_pages;
 
 /* RAM-backed store, sparse: pages appear when first written (store.c). */
 struct aiodev_store {
@@ -91,7 +94,11 @@ struct aiodev_context {
 
 	/* Protects everything below. Never taken in hard-irq context. */
 	spinlock_t lock;
-	u32 depth;		/* slots: requests submitted and not reaped */
+	/*
+	 * Slots bound the requests of a file: an ioctl request holds one
+	 * until its event is reaped, a read/write/AIO one until it completes.
+	 */
+	u32 depth;
 	u32 nr_outstanding;	/* slots in use */
 	u32 nr_inflight;	/* accepted, completion not yet posted */
 	u32 ring_head;		/* oldest unreaped event */

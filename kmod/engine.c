@@ -108,10 +108,24 @@ struct aiodev_request {
 	};
 	struct bio_vec *bvec;
 	unsigned int nr_bvecs;
+	/* Pages counted against aiodev_max_pinned_pages. */
+	unsigned int nr_charged;
 	struct bio_vec inline_bvecs[AIODEV_INLINE_BVECS];
 };
 
 static struct kmem_cache *aiodev_req_cache;
+
+/* Global bounds on what users can make the kernel hold (main.c sets them). */
+static atomic_t aiodev_nr_requests = ATOMIC_INIT(0);
+static atomic_long_t aiodev_pinned_pages = ATOMIC_LONG_INIT(0);
+
+static bool aiodev_charge(atomic_long_t *counter, long nr, long max)
+{
+	if (atomic_long_add_return(nr, counter) <= max)
+		return true;
+	atomic_long_sub(nr, counter);
+	return false;
+}
 
 static bool aiodev_req_reads(const struct aiodev_request *req)
 {
@@ -134,6 +148,9 @@ static int aiodev_get_pages(struct aiodev_request *req, struct iov_iter *iter,
 	unsigned int filled = 0;
 	int ret;
 
+	if (!aiodev_charge(&aiodev_pinned_pages, nr, aiodev_max_pinned_pages))
+		return -ENOMEM;
+	req->nr_charged = nr;
 	if (nr > ARRAY_SIZE(req->inline_bvecs)) {
 		bv = kmalloc_array(nr, sizeof(*bv), gfp);
 		if (!bv)
@@ -205,7 +222,9 @@ static void aiodev_req_free(struct aiodev_request *req)
 {
 	if (req->bvec != req->inline_bvecs)
 		kfree(req->bvec);
+	atomic_long_sub(req->nr_charged, &aiodev_pinned_pages);
 	kmem_cache_free(aiodev_req_cache, req);
+	atomic_dec(&aiodev_nr_requests);
 }
 
 static bool aiodev_pages_dirty(const struct aiodev_request *req)
@@ -372,8 +391,13 @@ static void aiodev_complete(struct aiodev_request *req)
 
 	spin_lock(&ctx->lock);
 	aiodev_count(&ctx->stats, &dev->stats, req, cancelled);
-	if (req->origin == AIODEV_ORIGIN_IOCTL && !ctx->closing)
+	if (req->origin != AIODEV_ORIGIN_IOCTL) {
+		/* Its slot: an ioctl request's is freed by GETEVENTS instead. */
+		ctx->nr_outstanding--;
+		wake_up(&ctx->slot_wq);
+	} else if (!ctx->closing) {
 		aiodev_post_event(ctx, req, result);
+	}
 	last = !--ctx->nr_inflight && ctx->closing;
 	spin_unlock(&ctx->lock);
 
@@ -525,9 +549,15 @@ aiodev_req_create(struct aiodev_context *ctx, const struct aiodev_req *r,
 	u32 index;
 	int ret;
 
-	req = kmem_cache_alloc(aiodev_req_cache, gfp);
-	if (!req)
+	if (atomic_inc_return(&aiodev_nr_requests) > aiodev_max_requests) {
+		atomic_dec(&aiodev_nr_requests);
 		return ERR_PTR(-ENOMEM);
+	}
+	req = kmem_cache_alloc(aiodev_req_cache, gfp);
+	if (!req) {
+		atomic_dec(&aiodev_nr_requests);
+		return ERR_PTR(-ENOMEM);
+	}
 	*req = (struct aiodev_request) {
 		.ctx = ctx,
 		.state = ATOMIC_INIT(AIODEV_STATE_NEW),
@@ -746,18 +776,30 @@ ssize_t aiodev_submit_kiocb(struct aiodev_context *ctx, struct kiocb *iocb,
 	struct aiodev_config cfg;
 	u64 id;
 
+	long ret;
+
 	/* A synchronous caller can only wait for the latency. */
 	if (nowait && is_sync_kiocb(iocb))
 		return -EAGAIN;
+
+	/*
+	 * A slot, as for the ioctl. Only a synchronous caller sleeps for one;
+	 * a full context fails an async kiocb with -EBUSY: -EAGAIN would make
+	 * io_uring wait for EPOLLIN, which means ioctl events here.
+	 */
+	ret = aiodev_reserve_slots(ctx, 1, !is_sync_kiocb(iocb));
+	if (ret < 0)
+		return ret == -EAGAIN ? -EBUSY : ret;
 
 	aiodev_config_get(ctx->dev, &cfg);
 	req = aiodev_req_create(ctx, &r, iter,
 				is_sync_kiocb(iocb) ? AIODEV_ORIGIN_SYNC :
 						      AIODEV_ORIGIN_AIO,
 				nowait ? GFP_NOWAIT : GFP_KERNEL);
-	if (IS_ERR(req))
-		return PTR_ERR(req) == -ENOMEM && nowait ? -EAGAIN :
-							    PTR_ERR(req);
+	if (IS_ERR(req)) {
+		aiodev_release_slots(ctx, 1);
+		return PTR_ERR(req);
+	}
 
 	if (!is_sync_kiocb(iocb)) {
 		req->iocb = iocb;

@@ -9,6 +9,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
@@ -36,6 +37,15 @@ MODULE_PARM_DESC(timeout_nsec, "Initial default request deadline in ns, 0 for no
 unsigned int aiodev_queue_depth = 1024;
 module_param_named(queue_depth, aiodev_queue_depth, uint, 0444);
 MODULE_PARM_DESC(queue_depth, "Requests an open file may hold unreaped, 1 to 65536 (default: 1024)");
+
+unsigned int aiodev_max_requests = 262144;
+module_param_named(max_requests, aiodev_max_requests, uint, 0444);
+MODULE_PARM_DESC(max_requests, "Requests in flight on all devices together, 1 to 16777216 (default: 262144)");
+
+static unsigned int max_pinned_mb;
+module_param(max_pinned_mb, uint, 0444);
+MODULE_PARM_DESC(max_pinned_mb, "User memory in MiB that requests in flight may pin, all devices together; 0 for 1/16 of RAM (default: 0)");
+unsigned long aiodev_max_pinned_pages;
 
 static struct aiodev_device *aiodev_devices;
 
@@ -260,6 +270,19 @@ static int aiodev_check_params(void)
 		       AIODEV_MAX_QUEUE_DEPTH);
 		return -EINVAL;
 	}
+	if (!aiodev_max_requests ||
+	    aiodev_max_requests > AIODEV_MAX_REQUESTS) {
+		pr_err("max_requests=%u: must be 1 to %u\n",
+		       aiodev_max_requests, AIODEV_MAX_REQUESTS);
+		return -EINVAL;
+	}
+	if (max_pinned_mb > totalram_pages() >> (20 - PAGE_SHIFT)) {
+		pr_err("max_pinned_mb=%u: more than the RAM\n", max_pinned_mb);
+		return -EINVAL;
+	}
+	aiodev_max_pinned_pages = max_pinned_mb ?
+		(unsigned long)max_pinned_mb << (20 - PAGE_SHIFT) :
+		totalram_pages() / 16;
 	return 0;
 }
 
@@ -321,8 +344,10 @@ static int __init aiodev_init(void)
 			goto unregister;
 		}
 	}
-	pr_info("%u device(s) of %u MiB, latency %lu ns, queue depth %u\n",
-		nr_devices, size_mb, completion_nsec, aiodev_queue_depth);
+	pr_info("%u device(s) of %u MiB, latency %lu ns, queue depth %u, at most %u requests and %lu MiB pinned\n",
+		nr_devices, size_mb, completion_nsec, aiodev_queue_depth,
+		aiodev_max_requests,
+		aiodev_max_pinned_pages >> (20 - PAGE_SHIFT));
 	return 0;
 
 unregister:
