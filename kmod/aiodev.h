@@ -72,6 +72,8 @@ struct aiodev_device {
 	atomic64_t fault_seq;
 
 	struct aiodev_dev_stats stats;
+	/* Completions by submit-to-completion time: [2^i, 2^(i+1)) ns. */
+	atomic64_t latency_hist[64];
 
 	/* Requests whose timer fired or that were cancelled, for the tasklet. */
 	struct llist_head done_list;
@@ -143,5 +145,10 @@ void aiodev_config_get(struct aiodev_device *dev, struct aiodev_config *cfg);
 
 /* sysfs.c */
 extern const struct attribute_group *aiodev_attr_groups[];
+
+/* debugfs.c */
+void aiodev_debugfs_init(void);
+void aiodev_debugfs_exit(void);
+void aiodev_debugfs_add(struct aiodev_device *dev);
 
 #endif /* _AIODEV_H */

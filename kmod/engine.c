@@ -40,6 +40,7 @@
 #include <linux/eventfd.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
+#include <linux/log2.h>
 #include <linux/ktime.h>
 #include <linux/math64.h>
 #include <linux/mm.h>
@@ -52,6 +53,9 @@
 
 #include "aiodev.h"
 #include "compat.h"
+
+#define CREATE_TRACE_POINTS
+#include "aiodev_trace.h"
 
 enum aiodev_req_state {
 	AIODEV_STATE_NEW,
@@ -101,6 +105,7 @@ struct aiodev_request {
 	u64 user_data;
 	u64 id;
 	u64 submit_ns;
+	u64 expires_ns;		/* when the timer is due */
 	union {
 		struct eventfd_ctx *eventfd;	/* ORIGIN_IOCTL, may be NULL */
 		struct kiocb *iocb;		/* ORIGIN_AIO */
@@ -283,8 +288,12 @@ static enum hrtimer_restart aiodev_timer_fn(struct hrtimer *timer)
 		container_of(timer, struct aiodev_request, timer);
 
 	if (atomic_cmpxchg(&req->state, AIODEV_STATE_PENDING,
-			   AIODEV_STATE_FIRED) == AIODEV_STATE_PENDING)
-		aiodev_queue_done(req);
+			   AIODEV_STATE_FIRED) != AIODEV_STATE_PENDING)
+		return HRTIMER_NORESTART;
+	if (trace_aiodev_timer_fire_enabled())
+		trace_aiodev_timer_fire(req->ctx->dev->index, req->id,
+					ktime_get_ns() - req->expires_ns);
+	aiodev_queue_done(req);
 	return HRTIMER_NORESTART;
 }
 
@@ -305,6 +314,8 @@ static int aiodev_cancel_locked(struct aiodev_request *req)
 	} while (!atomic_try_cmpxchg(&req->state, &old,
 				     AIODEV_STATE_CANCELLED));
 
+	trace_aiodev_cancel(req->ctx->dev->index, req->id,
+			    old == AIODEV_STATE_PENDING);
 	if (old == AIODEV_STATE_PENDING) {
 		hrtimer_try_to_cancel(&req->timer);
 		aiodev_queue_done(req);
@@ -349,7 +360,8 @@ static void aiodev_count(struct aiodev_counters *c, struct aiodev_dev_stats *d,
 }
 
 static void aiodev_post_event(struct aiodev_context *ctx,
-			      const struct aiodev_request *req, s64 result)
+			      const struct aiodev_request *req, s64 result,
+			      u64 now)
 {
 	u32 tail = ctx->ring_head + ctx->nr_events;
 
@@ -360,7 +372,7 @@ static void aiodev_post_event(struct aiodev_context *ctx,
 		.id = req->id,
 		.result = result,
 		.submit_ns = req->submit_ns,
-		.complete_ns = ktime_get_ns(),
+		.complete_ns = now,
 		.op = req->op,
 	};
 	/* Slots bound the unreaped events, so the ring never overflows. */
@@ -376,6 +388,7 @@ static void aiodev_complete(struct aiodev_request *req)
 	bool moved = !cancelled && req->outcome == AIODEV_OUTCOME_OK;
 	s64 result;
 	bool last;
+	u64 now;
 
 	if (cancelled) {
 		/* Wait out a timer callback that lost the claim. */
@@ -383,7 +396,14 @@ static void aiodev_complete(struct aiodev_request *req)
 		result = -ECANCELED;
 	} else {
 		result = moved ? aiodev_transfer(req) : req->error;
+		if (req->outcome == AIODEV_OUTCOME_TIMEOUT)
+			trace_aiodev_timeout(dev->index, req->id,
+					     req->expires_ns - req->submit_ns);
 	}
+	now = ktime_get_ns();
+	atomic64_inc(&dev->latency_hist[ilog2((now - req->submit_ns) | 1)]);
+	trace_aiodev_complete(dev->index, req->id, req->op, result,
+			      now - req->submit_ns, now - req->expires_ns);
 
 	xa_lock_irq(&ctx->reqs);
 	__xa_erase(&ctx->reqs, lower_32_bits(req->id));
@@ -396,7 +416,7 @@ static void aiodev_complete(struct aiodev_request *req)
 		ctx->nr_outstanding--;
 		wake_up(&ctx->slot_wq);
 	} else if (!ctx->closing) {
-		aiodev_post_event(ctx, req, result);
+		aiodev_post_event(ctx, req, result, now);
 	}
 	last = !--ctx->nr_inflight && ctx->closing;
 	spin_unlock(&ctx->lock);
@@ -613,13 +633,16 @@ static void aiodev_req_arm(struct aiodev_request *req,
 	aiodev_account_submit(ctx);
 	fire_ns = aiodev_plan(req, r, cfg);
 	req->submit_ns = ktime_get_ns();
+	req->expires_ns = req->submit_ns + fire_ns;
+	trace_aiodev_submit(ctx->dev->index, req->id, req->op, req->offset,
+			    req->len, fire_ns,
+			    req->outcome == AIODEV_OUTCOME_TIMEOUT);
 
 	/* Cancellers claim under this lock: a PENDING request is armed. */
 	xa_lock_irq(&ctx->reqs);
 	if (atomic_cmpxchg(&req->state, AIODEV_STATE_NEW,
 			   AIODEV_STATE_PENDING) == AIODEV_STATE_NEW)
-		hrtimer_start(&req->timer,
-			      ns_to_ktime(req->submit_ns + fire_ns),
+		hrtimer_start(&req->timer, ns_to_ktime(req->expires_ns),
 			      HRTIMER_MODE_ABS);
 	else	/* io_cancel() found the kiocb before we got here */
 		aiodev_queue_done(req);

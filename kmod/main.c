@@ -328,6 +328,7 @@ static int __init aiodev_init(void)
 	ret = aiodev_engine_init();
 	if (ret)
 		return ret;
+	aiodev_debugfs_init();
 
 	aiodev_devices = kcalloc(nr_devices, sizeof(*aiodev_devices),
 				 GFP_KERNEL);
@@ -343,6 +344,7 @@ static int __init aiodev_init(void)
 			aiodev_device_teardown(&aiodev_devices[i]);
 			goto unregister;
 		}
+		aiodev_debugfs_add(&aiodev_devices[i]);
 	}
 	pr_info("%u device(s) of %u MiB, latency %lu ns, queue depth %u, at most %u requests and %lu MiB pinned\n",
 		nr_devices, size_mb, completion_nsec, aiodev_queue_depth,
@@ -355,6 +357,7 @@ unregister:
 		aiodev_device_exit(&aiodev_devices[i]);
 	kfree(aiodev_devices);
 engine_exit:
+	aiodev_debugfs_exit();
 	aiodev_engine_exit();
 	return ret;
 }
@@ -363,6 +366,8 @@ static void __exit aiodev_exit(void)
 {
 	unsigned int i;
 
+	/* First: no histogram reader may outlive its device. */
+	aiodev_debugfs_exit();
 	for (i = 0; i < nr_devices; i++)
 		aiodev_device_exit(&aiodev_devices[i]);
 	kfree(aiodev_devices);

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The aiodev tracepoints: enable them in tracefs, run requests whose ids we
+ * know, and check each event appears for the right request with the right
+ * fields; also the debugfs latency histogram.
+ */
+#define _GNU_SOURCE	/* strchrnul */
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "aiodev_util.h"
+#include "kselftest_harness.h"
+
+#define TRACEFS		"/sys/kernel/tracing"
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -EIO;
+}
+
+/* The whole file, NUL-terminated; NULL on error. */
+static char *read_file(const char *path)
+{
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (!buf || fd < 0) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += n;
+		if (cap - len < 4096) {
+			char *more = realloc(buf, cap * 2);
+
+			if (!more)
+				break;
+			buf = more;
+			cap *= 2;
+		}
+	}
+	close(fd);
+	buf[len] = '\0';
+	return buf;
+}
+
+/* The trace line of @event for request @id, or NULL. */
+static const char *find_event(const char *trace, const char *event, __u64 id)
+{
+	char key[64], idstr[40];
+	const char *p = trace;
+
+	snprintf(key, sizeof(key), " %s: ", event);
+	snprintf(idstr, sizeof(idstr), " id=%#llx ", (unsigned long long)id);
+	while ((p = strstr(p, key))) {
+		const char *eol = strchrnul(p, '\n');
+		const char *hit = strstr(p, idstr);
+
+		if (hit && hit < eol)
+			return p;
+		p = eol;
+	}
+	return NULL;
+}
+
+/* Does the line at @line (up to its newline) contain @field? */
+static bool line_has(const char *line, const char *field)
+{
+	const char *eol = strchrnul(line, '\n');
+	const char *hit = strstr(line, field);
+
+	return hit && hit < eol;
+}
+
+FIXTURE(tr) {
+	int fd;
+};
+
+FIXTURE_SETUP(tr)
+{
+	struct stat st;
+
+	/* busybox init mounts no tracefs; the kernel has it built in. */
+	if (stat(TRACEFS "/events", &st))
+		ASSERT_EQ(0, mount("tracefs", TRACEFS, "tracefs", 0, NULL));
+	ASSERT_EQ(0, write_file(TRACEFS "/tracing_on", "0"));
+	ASSERT_EQ(0, write_file(TRACEFS "/trace", ""));
+	ASSERT_EQ(0, write_file(TRACEFS "/events/aiodev/enable", "1"));
+	ASSERT_EQ(0, write_file(TRACEFS "/tracing_on", "1"));
+	self->fd = aio_open(0, O_RDWR);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, aio_reset_config(self->fd));
+}
+
+FIXTURE_TEARDOWN(tr)
+{
+	write_file(TRACEFS "/events/aiodev/enable", "0");
+	write_file(TRACEFS "/trace", "");
+	if (self->fd >= 0) {
+		aio_reset_config(self->fd);
+		close(self->fd);
+	}
+}
+
+TEST_F(tr, every_event_with_its_fields)
+{
+	static char buf[4096];
+	struct aiodev_req r[3];
+	struct aiodev_event ev[3];
+	const char *line;
+	char *trace;
+
+	/* A read that completes, a NOP that times out, a NOP we cancel. */
+	req_init(&r[0], AIODEV_OP_READ, buf, 8192, 512, 1);
+	req_latency(&r[0], MSEC(2));
+	req_nop(&r[1], 2);
+	req_latency(&r[1], MSEC(50));
+	req_timeout(&r[1], MSEC(3));
+	req_nop(&r[2], 3);
+	req_latency(&r[2], 10 * NSEC_PER_SEC);
+	ASSERT_EQ(3, aio_submit(self->fd, r, 3));
+	ASSERT_EQ(0, aio_cancel(self->fd, r[2].id));
+	ASSERT_EQ(3, aio_reap(self->fd, ev, 3, WAIT_LONG_NS));
+	ASSERT_EQ(0, write_file(TRACEFS "/tracing_on", "0"));
+
+	trace = read_file(TRACEFS "/trace");
+	ASSERT_NE(NULL, trace);
+
+	line = find_event(trace, "aiodev_submit", r[0].id);
+	ASSERT_NE(NULL, line) TH_LOG("no submit for the read:\n%s", trace);
+	EXPECT_TRUE(line_has(line, " op=read "));
+	EXPECT_TRUE(line_has(line, " offset=8192 "));
+	EXPECT_TRUE(line_has(line, " len=512 "));
+	EXPECT_TRUE(line_has(line, " delay_ns=2000000 "));
+	EXPECT_TRUE(line_has(line, " will_time_out=0"));
+	EXPECT_NE(NULL, find_event(trace, "aiodev_timer_fire", r[0].id));
+	line = find_event(trace, "aiodev_complete", r[0].id);
+	ASSERT_NE(NULL, line);
+	EXPECT_TRUE(line_has(line, " op=read "));
+	EXPECT_TRUE(line_has(line, " result=512 "));
+	EXPECT_EQ(NULL, find_event(trace, "aiodev_timeout", r[0].id));
+	EXPECT_EQ(NULL, find_event(trace, "aiodev_cancel", r[0].id));
+
+	line = find_event(trace, "aiodev_submit", r[1].id);
+	ASSERT_NE(NULL, line);
+	EXPECT_TRUE(line_has(line, " op=nop "));
+	EXPECT_TRUE(line_has(line, " delay_ns=3000000 "));
+	EXPECT_TRUE(line_has(line, " will_time_out=1"));
+	line = find_event(trace, "aiodev_timeout", r[1].id);
+	ASSERT_NE(NULL, line);
+	EXPECT_TRUE(line_has(line, " deadline_ns=3000000"));
+	line = find_event(trace, "aiodev_complete", r[1].id);
+	ASSERT_NE(NULL, line);
+	EXPECT_TRUE(line_has(line, " result=-110 "));
+
+	line = find_event(trace, "aiodev_cancel", r[2].id);
+	ASSERT_NE(NULL, line);
+	EXPECT_TRUE(line_has(line, " armed=1"));
+	EXPECT_EQ(NULL, find_event(trace, "aiodev_timer_fire", r[2].id));
+	line = find_event(trace, "aiodev_complete", r[2].id);
+	ASSERT_NE(NULL, line);
+	EXPECT_TRUE(line_has(line, " result=-125 "));
+	free(trace);
+}
+
+TEST_F(tr, latency_histogram_counts_completions)
+{
+	const char *path = "/sys/kernel/debug/aiodev/aiodev0/latency_histogram";
+	struct aiodev_req r[8];
+	struct aiodev_event ev[8];
+	unsigned long long from, to, n, total = 0;
+	char *hist, *line;
+	int i;
+
+	ASSERT_EQ(0, write_file(path, "0"));
+	for (i = 0; i < 8; i++) {
+		req_nop(&r[i], i);
+		req_latency(&r[i], MSEC(20));
+	}
+	ASSERT_EQ(8, aio_submit(self->fd, r, 8));
+	ASSERT_EQ(8, aio_reap(self->fd, ev, 8, WAIT_LONG_NS));
+
+	hist = read_file(path);
+	ASSERT_NE(NULL, hist);
+	for (line = strtok(hist, "\n"); line; line = strtok(NULL, "\n")) {
+		if (line[0] == '#')
+			continue;
+		ASSERT_EQ(3, sscanf(line, "%llu %llu %llu", &from, &to, &n))
+			TH_LOG("bad line '%s'", line);
+		total += n;
+		EXPECT_LE(from, to);
+		/* Each took at least its 20 ms: no bucket ends below that. */
+		EXPECT_LE(MSEC(20), to);
+	}
+	free(hist);
+	/* Other tests do not run meanwhile: exactly our eight. */
+	EXPECT_EQ(8ULL, total);
+}
+
+TEST_HARNESS_MAIN
