@@ -82,8 +82,8 @@ int aiodev_get_config(int fd, struct aiodev_config *cfg);
  * Replace every field of the device's configuration with @cfg
  * (AIODEV_IOC_SET_CONFIG): read it with aiodev_get_config(), modify, write.
  * Returns 0, -EBADF (@fd not opened for writing), -EINVAL (a value out of
- * range; the device also wants a zero errno, and a zero fail_offset, for a
- * rule that is off) or another negative errno.
+ * range, a nonzero flags or reserved field, a rule that is on with a zero
+ * errno, or a fail range outside the device) or another negative errno.
  */
 int aiodev_set_config(int fd, const struct aiodev_config *cfg);
 
