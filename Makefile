@@ -7,6 +7,9 @@
 #   make check          everything, then boot Debian 6.1 and 6.12 under
 #                       QEMU and run the tests (selftests/vm/check.sh)
 #   make demo           boot 6.12 and run `aiodev demo` in the guest
+#   make bench          boot 6.12 once and benchmark aiodev against null_blk
+#                       and itself; results in build/bench/<timestamp>/
+#                       (selftests/vm/bench.sh, README-bench.md)
 #   make install        the module (modules_install, then depmod), the uapi
 #                       header, libaiodev (static, shared, aiodev.pc,
 #                       libaiodev.h), aiodev and aiodev-aio, the man pages
@@ -42,7 +45,8 @@ KDIR_RELEASE = $(shell cat "$(KDIR)/include/config/kernel.release")
 MODULE_DEST = $(DESTDIR)/lib/modules/$(KDIR_RELEASE)/$(INSTALL_MOD_DIR)
 
 # What DKMS gets: enough to build the module, nothing else.
-DKMS_FILES := Kbuild Makefile VERSION dkms.conf uapi/linux/aiodev.h \
+DKMS_FILES := Kbuild kmod/Kbuild Makefile VERSION dkms.conf \
+	uapi/linux/aiodev.h \
 	$(filter-out kmod/%.mod.c,$(wildcard kmod/*.c kmod/*.h))
 DKMS_SRC := /usr/src/aiodev-$(VERSION)
 
@@ -50,7 +54,7 @@ MAN_PAGES := man/aiodev.1 man/aiodev-aio.1 man/libaiodev.3 man/aiodev.4
 USERSPACE_VARS = PREFIX="$(PREFIX)" BINDIR="$(BINDIR)" LIBDIR="$(LIBDIR)" \
 	INCLUDEDIR="$(INCLUDEDIR)" VERSION="$(VERSION)"
 
-.PHONY: all modules userspace selftests check demo clean modules-clean \
+.PHONY: all modules userspace selftests check demo bench clean modules-clean \
 	install install-module install-userspace uninstall uninstall-module \
 	uninstall-userspace dkms-source dkms-install dkms-remove
 
@@ -73,6 +77,9 @@ check:
 
 demo:
 	MAKE='$(MAKE)' bash selftests/vm/demo.sh
+
+bench:
+	MAKE='$(MAKE)' bash selftests/vm/bench.sh
 
 install: install-module install-userspace
 
@@ -101,6 +108,7 @@ uninstall: uninstall-module uninstall-userspace
 # The module's file name depends on the kernel's compression (.ko, .ko.xz).
 uninstall-module:
 	rm -f "$(MODULE_DEST)"/kmod/aiodev.ko*
+	rmdir "$(MODULE_DEST)/kmod" 2>/dev/null || true
 	$(if $(DESTDIR),,$(DEPMOD) -a "$(KDIR_RELEASE)")
 
 uninstall-userspace:

@@ -76,6 +76,26 @@ run_kernel() {
 	fi
 }
 
+# run_host_gates: host-gates.sh (checkpatch, sparse, DKMS, make install,
+# man pages, ABI docs), counted like the checks in the VMs. Its TAP goes
+# to build/logs/host-gates.tap; a failing gate shows its log's tail.
+# AIODEV_SKIP_GATES=1 leaves them out.
+run_host_gates() {
+	local tap=$LOGS/host-gates.tap t0=$SECONDS p f
+	[[ ${AIODEV_SKIP_GATES:-0} == 1 ]] && return
+	"$VM_DIR/host-gates.sh" >"$tap" || true
+	p=$(grep -c '^ok [0-9]* host: ' "$tap" || true)
+	f=$(grep -c '^not ok [0-9]* host: ' "$tap" || true)
+	sed -n 's/^not ok /  FAIL: /p' "$tap" >&2
+	if ! grep -q '^# host: done' "$tap"; then
+		echo "  FAIL: host-gates.sh stopped early" >&2
+		f=$((f + 1))
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	echo "host gates: $( ((f)) && echo FAIL || echo PASS), pass $p, fail $f, $((SECONDS - t0)) s"
+}
+
 # guest.d/kaio-fio.sh drives Debian's fio in the guest; set
 # AIODEV_VM_HOST_BINS= (empty) to leave it out.
 export AIODEV_VM_HOST_BINS=${AIODEV_VM_HOST_BINS-fio}
@@ -83,6 +103,7 @@ export AIODEV_VM_HOST_BINS=${AIODEV_VM_HOST_BINS-fio}
 cd "$ROOT"
 mkdir -p "$LOGS"
 "$VM_DIR/deps.sh"
+run_host_gates
 read -ra labels <<<"$(kernel_labels)"
 "$VM_DIR/fetch-kernel.sh" "${labels[@]}"
 

@@ -9,6 +9,10 @@ pkgs=(
 	linux-headers-amd64 linux-headers-6.12-amd64
 	qemu-system-x86 busybox-static cpio xz-utils
 	libaio-dev liburing-dev fio sparse linux-source-6.12
+	# host-gates.sh: DKMS builds, -m32 selftests, man pages, pkg-config,
+	# checkpatch.pl and get_abi.pl (perl);
+	# clang-format for the .clang-format at the root (not a gate).
+	dkms gcc-multilib groff man-db pkg-config clang-format perl
 )
 
 missing=()
