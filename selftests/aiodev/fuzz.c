@@ -1,0 +1,1355 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * aiodev fuzzer: AIODEV_FUZZ_CALLS ioctl calls in total (default 1000000)
+ * from AIODEV_FUZZ_THREADS threads (default 6: they often sleep in plain
+ * I/O for the device's latency) on files of both devices
+ * that a closer thread keeps replacing (dup2 over them, close, reopen) and
+ * whose buffers it unmaps and maps again, mixed with read/write/pread/
+ * pwrite/readv/preadv2/pwritev2/lseek/poll and io_submit/io_getevents/
+ * io_cancel with random arguments:
+ *
+ *  - every command, every other number of magic 0xA9 and the seven numbers
+ *    with the wrong size or direction, random command numbers;
+ *  - argument structures at valid, misaligned, NULL, PROT_NONE, read-only,
+ *    half-unmapped (straddling a guard page), kernel and non-canonical
+ *    addresses; random and boundary values in every field (counts 0, 1,
+ *    queue_depth, queue_depth + 1, 2^32 - 1; lengths 0, 1 MiB, 1 MiB + 1;
+ *    offsets at and past the end, overflowing; times at and past
+ *    AIODEV_MAX_NSEC; errnos 0, 511, 512; unknown flags; reserved fields).
+ *
+ * Each call may only fail with an errno its documentation names (the
+ * allow-lists below cite uapi/linux/aiodev.h, README.md and the system
+ * calls' manual pages); and where the outcome follows from the arguments
+ * alone (a bad pointer, an invalid field, an unknown command) it must be
+ * exactly that one. Anything else is counted, the first ones printed, and
+ * fails the test. Afterwards the devices must still work (round trips
+ * through the ioctl, pread/pwrite and libaio) and their counters add up
+ * with nothing left in flight.
+ *
+ * Writes stay out of [ZERO_REGION_OFF, + ZERO_REGION_LEN), which other
+ * programs expect to read as zeros. Nothing blocks for long: the files are
+ * O_NONBLOCK, waits are at most 1 ms, and a configuration with a long
+ * latency always comes with a deadline of at most 1 us. AIODEV_FUZZ_SEED
+ * makes the argument choices reproducible.
+ */
+#define _GNU_SOURCE
+#include <linux/aio_abi.h>
+#include <linux/fiemap.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+
+#include "kaio_util.h"
+#include "kselftest_harness.h"
+
+#define NDEV		2
+#define NSLOT_A		8	/* ioctl files: O_NONBLOCK, never plain I/O */
+#define NSLOT_B		6	/* plain I/O and AIO files: no ioctl SUBMIT */
+#define ERRMAX		600	/* errnos counted one by one; above: one bucket */
+#define ARG_BYTES	(17 * PAGE_SZ)	/* >= queue_depth * sizeof(aiodev_req) */
+#define VICTIM_BYTES	(4UL << 20)	/* where the kernel may write data */
+#define MAX_EVENTS	1024
+
+enum fk {
+	F_INFO, F_SUBMIT, F_GETEV, F_CANCEL, F_GETCFG, F_SETCFG, F_STATS,
+	F_BADCMD, F_READ, F_WRITE, F_LSEEK, F_POLL, F_IOSUBMIT, F_IOEVENT,
+	F_IOGETEV, F_IOCANCEL, NFK
+};
+static const char *const fk_name[NFK] = {
+	"GET_INFO", "SUBMIT", "GETEVENTS", "CANCEL", "GET_CONFIG",
+	"SET_CONFIG", "GET_STATS", "other cmd", "read*", "write*", "lseek",
+	"poll", "io_submit", "io_event.res", "io_getevents", "io_cancel",
+};
+#define IS_IOCTL(k)	((k) <= F_BADCMD)
+
+/*
+ * Documented errnos per call. EBADF everywhere: a racing close leaves the
+ * fd number unused (close(2), ioctl(2), read(2)...).
+ */
+static const int allow_list[NFK][16] = {
+	/* header: GET_INFO/GET_CONFIG/GET_STATS are output-only copies */
+	[F_INFO] = { EFAULT, EBADF },
+	[F_GETCFG] = { EFAULT, EBADF },
+	[F_STATS] = { EFAULT, EBADF },
+	/* header: aiodev_req/aiodev_submit; README: limits -ENOMEM */
+	[F_SUBMIT] = { EFAULT, EINVAL, EBADF, EAGAIN, EINTR, ENOMEM },
+	/* header: aiodev_getevents */
+	[F_GETEV] = { EFAULT, EINVAL, EBADF, EINTR },
+	/* header: aiodev_cancel */
+	[F_CANCEL] = { EFAULT, EINVAL, EBADF, EALREADY, ENOENT },
+	/* header: aiodev_config; -EBADF without FMODE_WRITE */
+	[F_SETCFG] = { EFAULT, EINVAL, EBADF },
+	/* README: unknown commands give -ENOTTY */
+	[F_BADCMD] = { ENOTTY, EBADF },
+	/* README "Through read/write": device limits, deadline, fault plan,
+	 * RWF_NOWAIT; read(2)/preadv2(2) for EFAULT, EINVAL, EOPNOTSUPP */
+	[F_READ] = { EFAULT, EINVAL, EBADF, ETIMEDOUT, EINTR, EAGAIN, ENOMEM,
+		     EOPNOTSUPP },
+	[F_WRITE] = { EFAULT, EINVAL, EBADF, ETIMEDOUT, EINTR, EAGAIN, ENOMEM,
+		      EOPNOTSUPP, ENOSPC },
+	/* lseek(2): ENXIO for SEEK_DATA/SEEK_HOLE past the end */
+	[F_LSEEK] = { EINVAL, ENXIO, EBADF },
+	[F_POLL] = { EFAULT, EINVAL },
+	/* io_submit(2) */
+	[F_IOSUBMIT] = { EINVAL, EFAULT, EBADF, EAGAIN, ENOMEM, EOPNOTSUPP },
+	/* README: kernel AIO gets the device's results, -EBUSY when full */
+	[F_IOEVENT] = { ETIMEDOUT, ECANCELED, EBUSY, ENOMEM, EFAULT, EINVAL,
+			EINTR, EAGAIN, ENOSPC, EOPNOTSUPP },
+	/* io_getevents(2), io_cancel(2) */
+	[F_IOGETEV] = { EINVAL, EFAULT, EINTR },
+	[F_IOCANCEL] = { EINPROGRESS, EAGAIN, EINVAL, EFAULT },
+};
+
+/* Where an argument lives. */
+enum pk {
+	P_OK, P_MISALIGNED, P_NULL, P_GUARD, P_RO, P_STRADDLE, P_KERNEL,
+	P_NONCANON, NPK
+};
+#define P_BAD(p)	((p) >= P_NULL)
+/* Input structures: a read-only page reads fine (as zeros). */
+#define P_UNREADABLE(p)	(P_BAD(p) && (p) != P_RO)
+
+struct fz;
+
+struct th {
+	struct fz *fz;
+	pthread_t thread;
+	int idx;
+	__u64 rng;
+	unsigned char *arg, *arr;	/* each followed by a PROT_NONE page */
+	aio_context_t actx;
+	struct iocb cbs[64];
+	int nsub;
+	__u64 ids[16];
+	__u64 count[NFK][ERRMAX + 1];
+	__u64 calls, other, violations;
+};
+
+struct fz {
+	int nthreads;
+	__u64 target, seed;
+	__u32 depth;
+	__u64 size;
+	atomic_ullong calls;
+	atomic_int stop;
+	atomic_int slot_a[NSLOT_A], slot_b[NSLOT_B];
+	atomic_ullong fault_errnos[ERRMAX / 64 + 1];
+	atomic_int reports;
+	int efd;
+	unsigned char *ro, *guard, *victim;
+	bool allow[NFK][ERRMAX + 1];
+	struct th *th;
+	atomic_ullong remaps, replaces, closes;
+};
+
+static int slot_mode(bool b, int i)
+{
+	static const int m[] = { O_RDWR, O_RDWR, O_RDONLY, O_WRONLY };
+
+	return m[i % 4] | (b ? 0 : O_NONBLOCK);
+}
+
+static void report(struct fz *fz, const char *fmt, ...)
+{
+	char msg[300];
+	va_list ap;
+
+	if (atomic_fetch_add(&fz->reports, 1) >= 30)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	printf("# fuzz: %s\n", msg);
+	fflush(stdout);
+}
+
+static __u64 rnd(struct th *t)
+{
+	return rnd_next(&t->rng);
+}
+
+static bool chance(struct th *t, int pct)
+{
+	return (int)(rnd(t) % 100) < pct;
+}
+
+static bool fault_errno(struct fz *fz, int e)
+{
+	return e > 0 && e < ERRMAX &&
+	       (atomic_load(&fz->fault_errnos[e / 64]) >> (e % 64) & 1);
+}
+
+static void note_fault_errno(struct fz *fz, int e)
+{
+	if (e > 0 && e < ERRMAX)
+		atomic_fetch_or(&fz->fault_errnos[e / 64], 1ULL << (e % 64));
+}
+
+/* Count one result (a negative errno or not) and check it is documented. */
+static long note(struct th *t, int kind, long ret, unsigned long what)
+{
+	struct fz *fz = t->fz;
+	int e = ret < 0 ? (int)-ret : 0;
+
+	if (IS_IOCTL(kind)) {
+		t->calls++;
+		if (atomic_fetch_add(&fz->calls, 1) + 1 >= fz->target)
+			atomic_store(&fz->stop, 1);
+	} else {
+		t->other++;
+	}
+	if (ret >= 0)
+		return ret;
+	t->count[kind][e < ERRMAX ? e : ERRMAX]++;
+	if (e < ERRMAX && (fz->allow[kind][e] ||
+			   ((kind == F_READ || kind == F_WRITE ||
+			     kind == F_IOEVENT) && fault_errno(fz, e))))
+		return ret;
+	t->violations++;
+	report(fz, "%s (%#lx) failed with errno %d (%s), which it does not document",
+	       fk_name[kind], what, e, strerror(e));
+	return ret;
+}
+
+/* Where the outcome is determined, it must be exactly @want (or EBADF). */
+static void expect(struct th *t, int kind, long ret, long want,
+		   unsigned long what, int pk)
+{
+	if (ret == want || ret == -EBADF)
+		return;
+	t->violations++;
+	report(t->fz, "%s (%#lx, pointer kind %d) returned %ld, expected %ld",
+	       fk_name[kind], what, pk, ret, want);
+}
+
+static long do_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	long r = ioctl(fd, cmd, arg);
+
+	return r < 0 ? -errno : r;
+}
+
+/* ---- argument placement ----------------------------------------------- */
+
+static const __u64 kernel_ptrs[] = {
+	0xffffffff81000000ULL, 0xffff888000000000ULL, 0xfffffffffffff000ULL,
+	0xffffffffffffffffULL,
+};
+static const __u64 noncanon_ptrs[] = {
+	0x0000800000000000ULL, 0x8000000000000000ULL, 0x00007ffffffff000ULL,
+	0x00dead0000000000ULL,
+};
+
+/* A structure of @size bytes in this thread's argument page. */
+static void *place(struct th *t, int pk, size_t size, unsigned char *area,
+		   size_t area_bytes)
+{
+	switch (pk) {
+	case P_OK:
+		return area;
+	case P_MISALIGNED:
+		return area + 1 + rnd(t) % 7;
+	case P_NULL:
+		return NULL;
+	case P_GUARD:
+		return t->fz->guard + rnd(t) % 64;
+	case P_RO:
+		return t->fz->ro;
+	case P_STRADDLE:
+		return area + area_bytes - (size > 1 ? size / 2 : 1);
+	case P_KERNEL:
+		return (void *)(uintptr_t)kernel_ptrs[rnd(t) % 4];
+	default:
+		return (void *)(uintptr_t)noncanon_ptrs[rnd(t) % 4];
+	}
+}
+
+static int pick_pk(struct th *t)
+{
+	return chance(t, 70) ? (chance(t, 80) ? P_OK : P_MISALIGNED) :
+	       (int)(P_NULL + rnd(t) % (NPK - P_NULL));
+}
+
+/*
+ * A data buffer of @len bytes: in the victim area (the only memory the
+ * kernel may write data into), or somewhere it cannot be used.
+ */
+static __u64 data_ptr(struct th *t, __u64 len, int *pk)
+{
+	struct fz *fz = t->fz;
+	int k = chance(t, 75) ? P_OK : (int)(P_NULL + rnd(t) % (NPK - P_NULL));
+
+	*pk = k;
+	if (k == P_OK) {
+		__u64 room = len < VICTIM_BYTES ? VICTIM_BYTES - len : 0;
+
+		if (len <= VICTIM_BYTES && chance(t, 10))	/* into the guard */
+			return (__u64)(uintptr_t)fz->victim + VICTIM_BYTES -
+			       (len > 1 ? len / 2 : 1);
+		return (__u64)(uintptr_t)fz->victim +
+		       (room ? rnd(t) % room : 0);
+	}
+	if (k == P_RO)
+		return (__u64)(uintptr_t)fz->ro;
+	if (k == P_STRADDLE)
+		return (__u64)(uintptr_t)fz->ro + PAGE_SZ - 1;
+	return (__u64)(uintptr_t)place(t, k, len, t->arg, PAGE_SZ);
+}
+
+/* ---- field values ------------------------------------------------------ */
+
+static __u32 pick_u32(struct th *t, __u32 depth)
+{
+	static const __u32 v[] = { 0, 1, 2, 7, 64, 0x7fffffff, 0x80000000,
+				   0xffffffff };
+
+	switch (rnd(t) % 4) {
+	case 0: return v[rnd(t) % ARRAY_SIZE(v)];
+	case 1: return depth + (int)(rnd(t) % 3) - 1;
+	case 2: return rnd(t);
+	default: return rnd(t) % 16;
+	}
+}
+
+static __u64 pick_nsec(struct th *t)
+{
+	static const __u64 v[] = {
+		0, 1, 1000, 100000, 1000000, AIODEV_MAX_NSEC - 1,
+		AIODEV_MAX_NSEC, AIODEV_MAX_NSEC + 1, ~0ULL, 1ULL << 63,
+	};
+
+	return chance(t, 80) ? v[rnd(t) % ARRAY_SIZE(v)] : rnd(t);
+}
+
+/*
+ * Mostly short: a 1 MiB transfer costs milliseconds of page pinning and
+ * copying under TCG, and the boundaries need no repetition.
+ */
+static __u32 pick_len(struct th *t)
+{
+	static const __u32 v[] = { 0, 1, 511, 512, 4096, 4097, 65536,
+				   0xffffffff };
+	static const __u32 big[] = { AIODEV_MAX_IO_BYTES - 1,
+				     AIODEV_MAX_IO_BYTES,
+				     AIODEV_MAX_IO_BYTES + 1 };
+
+	switch (rnd(t) % 20) {
+	case 0:
+		return big[rnd(t) % ARRAY_SIZE(big)];
+	case 1:
+		return 1 + rnd(t) % AIODEV_MAX_IO_BYTES;
+	case 2: case 3: case 4: case 5: case 6: case 7: case 8:
+		return v[rnd(t) % ARRAY_SIZE(v)];
+	default:
+		return 1 + rnd(t) % 8192;
+	}
+}
+
+static __u64 pick_off(struct th *t, __u64 size, __u64 len)
+{
+	switch (rnd(t) % 10) {
+	case 0: return 0;
+	case 1: return size;
+	case 2: return size - 1;
+	case 3: return size + 1;
+	case 4: return size > len ? size - len : 0;
+	case 5: return ~0ULL - (len ? len - 2 : 0);	/* off + len wraps */
+	case 6: return 1ULL << 63;
+	case 7: return rnd(t);
+	default: return rnd(t) % size;
+	}
+}
+
+/*
+ * Keep data out of the range other programs expect to stay zero: a write
+ * moves at most AIODEV_MAX_IO_BYTES (longer ones are short or refused).
+ */
+static __u64 avoid_zero(__u64 off, __u64 len)
+{
+	if (len > AIODEV_MAX_IO_BYTES)
+		len = AIODEV_MAX_IO_BYTES;
+	if (off >= ZERO_REGION_OFF + ZERO_REGION_LEN ||
+	    off + len <= ZERO_REGION_OFF || off + len < off)
+		return off;
+	return off % (ZERO_REGION_OFF - len);
+}
+
+/* An fd number that is none of ours (so never the console). */
+static int junk_fd(struct th *t)
+{
+	switch (rnd(t) % 3) {
+	case 0: return -1;
+	case 1: return t->fz->efd;
+	default: return 100000 + rnd(t) % 1000;
+	}
+}
+
+static int pick_fd_a(struct th *t, int *slot)
+{
+	*slot = rnd(t) % NSLOT_A;
+	return atomic_load(&t->fz->slot_a[*slot]);
+}
+
+static int pick_fd_b(struct th *t)
+{
+	return atomic_load(&t->fz->slot_b[rnd(t) % NSLOT_B]);
+}
+
+/* ---- the ioctls -------------------------------------------------------- */
+
+static void fz_getter(struct th *t, int kind)
+{
+	static const unsigned long cmd[] = {
+		[F_INFO] = AIODEV_IOC_GET_INFO,
+		[F_GETCFG] = AIODEV_IOC_GET_CONFIG,
+		[F_STATS] = AIODEV_IOC_GET_STATS,
+	};
+	static const size_t sz[] = {
+		[F_INFO] = sizeof(struct aiodev_info),
+		[F_GETCFG] = sizeof(struct aiodev_config),
+		[F_STATS] = sizeof(struct aiodev_stats),
+	};
+	int slot, fd = pick_fd_a(t, &slot), pk = pick_pk(t);
+	void *p = place(t, pk, sz[kind], t->arg, PAGE_SZ);
+	long ret;
+
+	ret = note(t, kind, do_ioctl(fd, cmd[kind], p), cmd[kind]);
+	expect(t, kind, ret, P_BAD(pk) ? -EFAULT : 0, cmd[kind], pk);
+	if (ret)
+		return;
+	if (kind == F_INFO) {
+		struct aiodev_info i;
+
+		memcpy(&i, p, sizeof(i));
+		if (i.abi_version != AIODEV_ABI_VERSION || i.index >= NDEV ||
+		    i.queue_depth != t->fz->depth ||
+		    i.max_io_bytes != AIODEV_MAX_IO_BYTES ||
+		    i.max_nsec != AIODEV_MAX_NSEC ||
+		    i.size_bytes != t->fz->size || i.__reserved[0] ||
+		    i.__reserved[3]) {
+			t->violations++;
+			report(t->fz, "GET_INFO returned inconsistent fields");
+		}
+	} else if (kind == F_STATS) {
+		struct aiodev_stats s;
+
+		memcpy(&s, p, sizeof(s));
+		if (s.context.submitted != counters_sum(&s.context) ||
+		    s.context.__reserved || s.device.__reserved) {
+			t->violations++;
+			report(t->fz, "GET_STATS: context counters do not add up");
+		}
+	} else {
+		struct aiodev_config c;
+
+		memcpy(&c, p, sizeof(c));
+		if (c.flags || c.latency_nsec > AIODEV_MAX_NSEC ||
+		    c.timeout_nsec > AIODEV_MAX_NSEC ||
+		    c.fail_nth_errno > AIODEV_MAX_ERRNO ||
+		    c.fail_range_errno > AIODEV_MAX_ERRNO) {
+			t->violations++;
+			report(t->fz, "GET_CONFIG returned an invalid configuration");
+		}
+	}
+}
+
+/* Would aiodev_check_req() refuse @r? (the header's rules) */
+static bool req_invalid(const struct aiodev_req *r, __u64 size)
+{
+	if (r->__reserved || (r->flags & ~AIODEV_REQ_FLAGS_ALL))
+		return true;
+	if ((!(r->flags & AIODEV_REQ_LATENCY) && r->latency_nsec) ||
+	    (!(r->flags & AIODEV_REQ_TIMEOUT) && r->timeout_nsec) ||
+	    (!(r->flags & AIODEV_REQ_EVENTFD) && r->eventfd))
+		return true;
+	if (r->latency_nsec > AIODEV_MAX_NSEC || r->timeout_nsec > AIODEV_MAX_NSEC)
+		return true;
+	if (r->op == AIODEV_OP_NOP)
+		return r->buf || r->offset || r->len;
+	if (r->op != AIODEV_OP_READ && r->op != AIODEV_OP_WRITE)
+		return true;
+	return !r->len || r->len > AIODEV_MAX_IO_BYTES || r->offset > size ||
+	       r->len > size - r->offset;
+}
+
+static void rand_req(struct th *t, struct aiodev_req *r, int afd)
+{
+	struct fz *fz = t->fz;
+	int pk, p = rnd(t) % 100;
+
+	memset(r, 0, sizeof(*r));
+	r->user_data = rnd(t);
+	r->id = rnd(t);
+	r->op = p < 30 ? AIODEV_OP_NOP : p < 60 ? AIODEV_OP_READ :
+		p < 90 ? AIODEV_OP_WRITE : (__u16)rnd(t);
+	if (chance(t, 60))
+		r->flags = rnd(t) & AIODEV_REQ_FLAGS_ALL;
+	else if (chance(t, 25))
+		r->flags = rnd(t);
+	if (r->op == AIODEV_OP_NOP && chance(t, 80)) {
+		r->len = 0;
+	} else {
+		r->len = pick_len(t);
+		r->offset = pick_off(t, fz->size, r->len);
+		if (r->op == AIODEV_OP_WRITE)
+			r->offset = avoid_zero(r->offset, r->len);
+		r->buf = data_ptr(t, r->len, &pk);
+	}
+	if ((r->flags & AIODEV_REQ_LATENCY) || chance(t, 5))
+		r->latency_nsec = chance(t, 85) ? rnd(t) % 200000 : pick_nsec(t);
+	if ((r->flags & AIODEV_REQ_TIMEOUT) || chance(t, 5))
+		r->timeout_nsec = chance(t, 50) ? rnd(t) % 100000 : pick_nsec(t);
+	if ((r->flags & AIODEV_REQ_EVENTFD) || chance(t, 5)) {
+		switch (rnd(t) % 5) {
+		case 0: case 1: r->eventfd = fz->efd; break;
+		case 2: r->eventfd = afd; break;	/* not an eventfd */
+		case 3: r->eventfd = -1; break;
+		default: r->eventfd = rnd(t); break;
+		}
+	}
+	if (chance(t, 5))
+		r->__reserved = rnd(t) | 1;
+}
+
+static void fz_submit(struct th *t)
+{
+	struct fz *fz = t->fz;
+	int slot, fd = pick_fd_a(t, &slot), spk = pick_pk(t), apk = pick_pk(t);
+	struct aiodev_submit s = { 0 }, *sp;
+	struct aiodev_req *reqs;
+	__u32 i, n;
+	long ret, want;
+
+	/*
+	 * The array: at most a full queue, so the kernel reads only ours.
+	 * A large valid count mostly gets a short array before the guard.
+	 */
+	s.nr = chance(t, 70) ? 1 + rnd(t) % 8 : pick_u32(t, fz->depth);
+	n = s.nr < fz->depth ? s.nr : fz->depth;
+	if (n > 64 && (apk == P_OK || apk == P_MISALIGNED) && !chance(t, 3))
+		apk = P_STRADDLE;
+	if (apk == P_STRADDLE)
+		n = n > 16 ? 1 + rnd(t) % 16 : n > 1 ? n / 2 : 1;
+	reqs = place(t, apk, (size_t)n * sizeof(*reqs), t->arr, ARG_BYTES);
+	if ((apk == P_OK || apk == P_MISALIGNED) && s.nr <= fz->depth)
+		for (i = 0; i < n; i++)
+			rand_req(t, &reqs[i], fd);
+	if (apk == P_STRADDLE) {
+		/* n - 1 whole requests, then one cut in half by the guard. */
+		reqs = (struct aiodev_req *)(t->arr + ARG_BYTES -
+					     sizeof(*reqs) / 2) - (n - 1);
+		for (i = 0; i + 1 < n; i++)
+			rand_req(t, &reqs[i], fd);
+		memset(&reqs[n - 1], 0, sizeof(*reqs) / 2);
+	}
+	if (chance(t, 5))
+		s.flags = rnd(t) | 1;
+	s.reqs = (__u64)(uintptr_t)reqs;
+	sp = place(t, spk, sizeof(s), t->arg, PAGE_SZ);
+	if (!P_BAD(spk))
+		memcpy(sp, &s, sizeof(s));
+	ret = note(t, F_SUBMIT, do_ioctl(fd, AIODEV_IOC_SUBMIT, sp), s.nr);
+	if (P_UNREADABLE(spk)) {
+		expect(t, F_SUBMIT, ret, -EFAULT, 0, spk);
+		return;
+	}
+	if (spk == P_RO) {	/* nr 0 */
+		expect(t, F_SUBMIT, ret, -EINVAL, 0, spk);
+		return;
+	}
+	if (s.flags || !s.nr || s.nr > fz->depth) {
+		expect(t, F_SUBMIT, ret, -EINVAL, s.nr, spk);
+		return;
+	}
+	if (ret > (long)s.nr) {
+		t->violations++;
+		report(fz, "SUBMIT of %u accepted %ld", s.nr, ret);
+	}
+	/* One request, in place: its own errors are determined. */
+	if (s.nr != 1 || ret == -EAGAIN || ret == -ENOMEM || ret == -EBADF)
+		return;
+	if (P_BAD(apk) && apk != P_RO) {
+		expect(t, F_SUBMIT, ret, -EFAULT, 1, apk);
+		return;
+	}
+	if (apk == P_RO) {
+		/* A zero request is a valid NOP; its id cannot be written. */
+		expect(t, F_SUBMIT, ret, -EFAULT, 1, apk);
+		return;
+	}
+	if (req_invalid(&reqs[0], fz->size)) {
+		expect(t, F_SUBMIT, ret, -EINVAL, reqs[0].op, apk);
+		return;
+	}
+	want = ret;
+	if (ret == 1) {
+		t->ids[rnd(t) % 16] = reqs[0].id;
+		if (!reqs[0].id) {
+			t->violations++;
+			report(fz, "SUBMIT accepted a request with id 0");
+		}
+	}
+	(void)want;
+}
+
+static void fz_getevents(struct th *t)
+{
+	struct fz *fz = t->fz;
+	int slot, fd = pick_fd_a(t, &slot), gpk = pick_pk(t), epk = pick_pk(t);
+	struct aiodev_getevents g = { 0 }, *gp;
+	bool invalid;
+	long ret;
+
+	g.min_nr = chance(t, 50) ? rnd(t) % 4 : pick_u32(t, fz->depth);
+	g.max_nr = chance(t, 50) ? 1 + rnd(t) % 64 : pick_u32(t, fz->depth);
+	g.timeout_nsec = chance(t, 50) ? 0 : (__s64)pick_nsec(t);
+	if (chance(t, 5))
+		g.flags = rnd(t) | 1;
+	if (chance(t, 5))
+		g.__reserved = rnd(t) | 1;
+	invalid = g.flags || g.__reserved || !g.max_nr || g.min_nr > g.max_nr ||
+		  g.min_nr > fz->depth;
+	/* Never wait long: a valid call waits at most 1 ms, mostly 10 us. */
+	if (!invalid && g.min_nr && (g.timeout_nsec < 0 ||
+				     g.timeout_nsec > 10000))
+		g.timeout_nsec = chance(t, 5) ? 1 + rnd(t) % 1000000 :
+				 1 + rnd(t) % 10000;
+	if (epk == P_OK || epk == P_MISALIGNED)
+		g.events = (__u64)(uintptr_t)(t->arr + (epk == P_MISALIGNED));
+	else if (epk == P_STRADDLE)	/* room for 3 events, then the guard */
+		g.events = (__u64)(uintptr_t)(t->arr + ARG_BYTES -
+					      3 * sizeof(struct aiodev_event));
+	else
+		g.events = (__u64)(uintptr_t)place(t, epk, 48, t->arr, ARG_BYTES);
+	gp = place(t, gpk, sizeof(g), t->arg, PAGE_SZ);
+	if (!P_BAD(gpk))
+		memcpy(gp, &g, sizeof(g));
+	ret = note(t, F_GETEV, do_ioctl(fd, AIODEV_IOC_GETEVENTS, gp), g.max_nr);
+	if (P_UNREADABLE(gpk))
+		expect(t, F_GETEV, ret, -EFAULT, 0, gpk);
+	else if (gpk == P_RO)	/* max_nr 0 */
+		expect(t, F_GETEV, ret, -EINVAL, 0, gpk);
+	else if (invalid)
+		expect(t, F_GETEV, ret, -EINVAL, g.max_nr, gpk);
+	else if (ret > (long)g.max_nr || ret > MAX_EVENTS)
+		expect(t, F_GETEV, ret, g.max_nr, g.max_nr, gpk);
+	else if (ret > 0 && P_BAD(epk) && epk != P_STRADDLE)
+		expect(t, F_GETEV, ret, -EFAULT, g.max_nr, epk);
+}
+
+static void fz_cancel(struct th *t)
+{
+	int slot, fd = pick_fd_a(t, &slot), pk = pick_pk(t);
+	struct aiodev_cancel c = { 0 }, *cp;
+	long ret;
+
+	c.id = chance(t, 50) ? t->ids[rnd(t) % 16] : chance(t, 50) ? rnd(t) :
+	       rnd(t) % 4096;
+	if (chance(t, 5))
+		c.flags = rnd(t) | 1;
+	if (chance(t, 5))
+		c.__reserved = rnd(t) | 1;
+	cp = place(t, pk, sizeof(c), t->arg, PAGE_SZ);
+	if (!P_BAD(pk))
+		memcpy(cp, &c, sizeof(c));
+	ret = note(t, F_CANCEL, do_ioctl(fd, AIODEV_IOC_CANCEL, cp), c.id);
+	if (P_UNREADABLE(pk))
+		expect(t, F_CANCEL, ret, -EFAULT, 0, pk);
+	else if (pk == P_RO)	/* id 0: never a request's */
+		expect(t, F_CANCEL, ret, -ENOENT, 0, pk);
+	else if (c.flags || c.__reserved)
+		expect(t, F_CANCEL, ret, -EINVAL, c.flags, pk);
+	else if (ret != 0 && ret != -EALREADY && ret != -ENOENT)
+		expect(t, F_CANCEL, ret, -ENOENT, c.id, pk);
+}
+
+/* Would aiodev_config_check() refuse @c? (the header's rules) */
+static bool config_invalid(const struct aiodev_config *c, __u64 size)
+{
+	if (c->flags || c->__reserved[0] || c->__reserved[1] ||
+	    c->__reserved[2] || c->__reserved[3])
+		return true;
+	if (c->latency_nsec > AIODEV_MAX_NSEC || c->jitter_nsec > AIODEV_MAX_NSEC ||
+	    c->latency_nsec + c->jitter_nsec > AIODEV_MAX_NSEC ||
+	    c->timeout_nsec > AIODEV_MAX_NSEC)
+		return true;
+	if (c->fail_nth_errno < !!c->fail_every_nth ||
+	    c->fail_nth_errno > AIODEV_MAX_ERRNO)
+		return true;
+	if (c->fail_range_errno < !!c->fail_len ||
+	    c->fail_range_errno > AIODEV_MAX_ERRNO)
+		return true;
+	return c->fail_offset > size || c->fail_len > size - c->fail_offset;
+}
+
+static void fz_setconfig(struct th *t)
+{
+	static const __s32 errnos[] = { -1, 0, 1, EIO, 255, 511, 512, 4095,
+					0x7fffffff };
+	struct fz *fz = t->fz;
+	int slot, fd = pick_fd_a(t, &slot), pk = pick_pk(t);
+	struct aiodev_config c, *cp;
+	bool invalid;
+	long ret;
+
+	config_default(&c);
+	if (chance(t, 50))
+		c.latency_nsec = chance(t, 70) ? rnd(t) % 100000 : pick_nsec(t);
+	if (chance(t, 30))
+		c.jitter_nsec = chance(t, 70) ? rnd(t) % 100000 : pick_nsec(t);
+	if (chance(t, 30))
+		c.timeout_nsec = chance(t, 70) ? rnd(t) % 100000 : pick_nsec(t);
+	if (chance(t, 20)) {
+		c.fail_every_nth = chance(t, 50) ? 1 + rnd(t) % 10 : pick_u32(t, 0);
+		c.fail_nth_errno = chance(t, 50) ? errnos[rnd(t) % ARRAY_SIZE(errnos)] :
+				   (__s32)(1 + rnd(t) % 511);
+	}
+	if (chance(t, 20)) {
+		c.fail_len = chance(t, 50) ? rnd(t) % 65536 : rnd(t);
+		c.fail_offset = pick_off(t, fz->size, c.fail_len);
+		c.fail_range_errno = chance(t, 50) ?
+				     errnos[rnd(t) % ARRAY_SIZE(errnos)] :
+				     (__s32)(1 + rnd(t) % 511);
+	}
+	if (chance(t, 3))
+		c.flags = rnd(t) | 1;
+	if (chance(t, 3))
+		c.__reserved[rnd(t) % 4] = rnd(t) | 1;
+	invalid = config_invalid(&c, fz->size);
+	/* A valid configuration never makes anyone wait for long. */
+	if (!invalid && c.latency_nsec + c.jitter_nsec > 1000000 &&
+	    (!c.timeout_nsec || c.timeout_nsec > 1000))
+		c.timeout_nsec = 1 + rnd(t) % 1000;
+	note_fault_errno(fz, c.fail_nth_errno);
+	note_fault_errno(fz, c.fail_range_errno);
+	cp = place(t, pk, sizeof(c), t->arg, PAGE_SZ);
+	if (!P_BAD(pk))
+		memcpy(cp, &c, sizeof(c));
+	ret = note(t, F_SETCFG, do_ioctl(fd, AIODEV_IOC_SET_CONFIG, cp), 0);
+	if (!(slot_mode(false, slot) & (O_WRONLY | O_RDWR)))
+		expect(t, F_SETCFG, ret, -EBADF, 0, pk);
+	else if (pk == P_RO)	/* reads as all zero: latency 0, valid */
+		expect(t, F_SETCFG, ret, 0, 0, pk);
+	else if (P_BAD(pk))
+		expect(t, F_SETCFG, ret, -EFAULT, 0, pk);
+	else
+		expect(t, F_SETCFG, ret, invalid ? -EINVAL : 0, c.latency_nsec, pk);
+}
+
+/* A command number that is not one of the seven. */
+static void fz_badcmd(struct th *t)
+{
+	static const unsigned long good[] = {
+		AIODEV_IOC_GET_INFO, AIODEV_IOC_SUBMIT, AIODEV_IOC_GETEVENTS,
+		AIODEV_IOC_CANCEL, AIODEV_IOC_GET_CONFIG, AIODEV_IOC_SET_CONFIG,
+		AIODEV_IOC_GET_STATS,
+	};
+	/* Handled by the VFS before the driver (fs/ioctl.c do_vfs_ioctl). */
+	static const unsigned long vfs[] = {
+		FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC, FIOQSIZE, FIFREEZE,
+		FITHAW, FS_IOC_FIEMAP, FIGETBSZ, FICLONE, FICLONERANGE,
+		FIDEDUPERANGE, FIONREAD, FS_IOC_GETFLAGS, FS_IOC_SETFLAGS,
+		FS_IOC_FSGETXATTR, FS_IOC_FSSETXATTR, 0x80111500 /* GETFSUUID */,
+		0x80811501 /* GETFSSYSFSPATH */,
+	};
+	static const unsigned int sizes[] = { 0, 8, 16, 32, 48, 64, 72, 88,
+					      128, 0x3fff };
+	int slot, fd = pick_fd_a(t, &slot);
+	unsigned long cmd;
+	unsigned int i;
+	long ret;
+
+	switch (rnd(t) % 4) {
+	case 0:		/* a known number with the wrong size or direction */
+		cmd = good[rnd(t) % ARRAY_SIZE(good)];
+		cmd = _IOC(rnd(t) % 4, AIODEV_IOC_MAGIC, _IOC_NR(cmd),
+			   sizes[rnd(t) % ARRAY_SIZE(sizes)]);
+		break;
+	case 1:		/* the other numbers of our magic */
+		cmd = _IOC(rnd(t) % 4, AIODEV_IOC_MAGIC, rnd(t) % 256,
+			   sizes[rnd(t) % ARRAY_SIZE(sizes)]);
+		break;
+	case 2:		/* neighbouring magics */
+		cmd = _IOC(rnd(t) % 4, AIODEV_IOC_MAGIC + (int)(rnd(t) % 5) - 2,
+			   rnd(t) % 8, sizes[rnd(t) % ARRAY_SIZE(sizes)]);
+		break;
+	default:
+		cmd = (__u32)rnd(t);
+		break;
+	}
+	for (i = 0; i < ARRAY_SIZE(good); i++)
+		if (cmd == good[i])
+			return;
+	for (i = 0; i < ARRAY_SIZE(vfs); i++)
+		if (cmd == vfs[i])
+			return;
+	if (_IOC_TYPE(cmd) == 'T' || _IOC_TYPE(cmd) == 'f' ||
+	    _IOC_TYPE(cmd) == 'X' || _IOC_TYPE(cmd) == 0x94 ||
+	    _IOC_TYPE(cmd) == 0x15)
+		return;
+	ret = note(t, F_BADCMD, do_ioctl(fd, cmd, place(t, pick_pk(t), 64,
+							 t->arg, PAGE_SZ)),
+		   cmd);
+	expect(t, F_BADCMD, ret, -ENOTTY, cmd, 0);
+}
+
+/* ---- plain I/O, lseek, poll ------------------------------------------- */
+
+static void fz_rw(struct th *t)
+{
+	struct fz *fz = t->fz;
+	int fd = pick_fd_b(t), pk, kind, cnt, i;
+	bool wr = chance(t, 40);
+	struct iovec *iov = (struct iovec *)t->arr;
+	__u64 len = chance(t, 80) ? pick_len(t) : rnd(t);
+	__s64 off = (__s64)pick_off(t, fz->size, len);
+	__u64 buf = data_ptr(t, len, &pk);
+	long ret;
+
+	kind = wr ? F_WRITE : F_READ;
+	if (wr) {
+		/* Positional only, never at the shared file position. */
+		if (off < 0 || chance(t, 50))
+			off = rnd(t) % fz->size;
+		off = avoid_zero(off, len);
+	}
+	switch (wr ? 1 + rnd(t) % 4 : rnd(t) % 5) {
+	case 0:
+		if (lseek(fd, off, SEEK_SET) < 0)
+			off = 0;
+		ret = wr ? write(fd, (void *)(uintptr_t)buf, len) :
+			      read(fd, (void *)(uintptr_t)buf, len);
+		break;
+	case 1:
+		ret = wr ? pwrite(fd, (void *)(uintptr_t)buf, len, off) :
+			      pread(fd, (void *)(uintptr_t)buf, len, off);
+		break;
+	default:
+		cnt = 1 + rnd(t) % 4;
+		if (chance(t, 20))
+			cnt = rnd(t) % 3 == 0 ? 1025 : rnd(t) % 2 ? 0 : -1;
+		for (i = 0; i < 4; i++) {
+			__u64 l = len / 4;
+
+			iov[i].iov_base = (void *)(uintptr_t)(buf + i * l);
+			iov[i].iov_len = i == 3 ? len - 3 * l : l;
+		}
+		if (cnt > 4)	/* the rest of the array: zero-length */
+			memset(iov + 4, 0, (cnt - 4) * sizeof(*iov));
+		{
+			static const int fl[] = { 0, RWF_NOWAIT, RWF_HIPRI,
+						  RWF_DSYNC, RWF_SYNC,
+						  RWF_APPEND, 0x40, 0x80000000 };
+			int flags = chance(t, 60) ? 0 : fl[rnd(t) % 8];
+
+			ret = wr ? pwritev2(fd, iov, cnt, off, flags) :
+				      preadv2(fd, iov, cnt, off, flags);
+		}
+		break;
+	}
+	note(t, kind, ret < 0 ? -errno : ret, len);
+	if (ret > (long)AIODEV_MAX_IO_BYTES) {
+		t->violations++;
+		report(fz, "a plain transfer returned %ld > 1 MiB", ret);
+	}
+}
+
+static void fz_lseek(struct th *t)
+{
+	int fd = pick_fd_b(t), whence = chance(t, 90) ? rnd(t) % 5 : rnd(t);
+	__s64 off = (__s64)pick_off(t, t->fz->size, 0);
+	off_t ret;
+
+	if (chance(t, 30))
+		off = -(off & 0xffff);
+	ret = lseek(fd, off, whence);
+	note(t, F_LSEEK, ret < 0 ? -errno : 0, whence);
+	if (ret > (off_t)t->fz->size) {
+		t->violations++;
+		report(t->fz, "lseek beyond the device: %lld", (long long)ret);
+	}
+}
+
+static void fz_poll(struct th *t)
+{
+	struct pollfd p[2];
+	int slot, ret;
+
+	p[0] = (struct pollfd){ .fd = pick_fd_a(t, &slot), .events = POLLIN | POLLOUT };
+	p[1] = (struct pollfd){ .fd = pick_fd_b(t), .events = rnd(t) };
+	ret = poll(p, 2, 0);
+	note(t, F_POLL, ret < 0 ? -errno : 0, 0);
+}
+
+/* ---- kernel AIO --------------------------------------------------------- */
+
+static long sys_io_submit(aio_context_t c, long n, struct iocb **p)
+{
+	long r = syscall(__NR_io_submit, c, n, p);
+
+	return r < 0 ? -errno : r;
+}
+
+static long sys_io_getevents(aio_context_t c, long min, long max,
+			     struct io_event *ev, struct timespec *ts)
+{
+	long r = syscall(__NR_io_getevents, c, min, max, ev, ts);
+
+	return r < 0 ? -errno : r;
+}
+
+static long sys_io_cancel(aio_context_t c, struct iocb *cb,
+			  struct io_event *ev)
+{
+	long r = syscall(__NR_io_cancel, c, cb, ev);
+
+	return r < 0 ? -errno : r;
+}
+
+/* Reap what is ready and check every result. */
+static void fz_ioreap(struct th *t, long min, __u64 tmo)
+{
+	struct io_event ev[64];
+	struct timespec ts = { tmo / NSEC_PER_SEC, tmo % NSEC_PER_SEC };
+	long ret, i;
+
+	ret = note(t, F_IOGETEV, sys_io_getevents(t->actx, min, 64, ev, &ts), 0);
+	for (i = 0; i < ret; i++) {
+		if ((long long)ev[i].res < 0)
+			note(t, F_IOEVENT, (long long)ev[i].res, ev[i].obj);
+		t->nsub--;
+	}
+}
+
+static void fz_iosubmit(struct th *t)
+{
+	static const __u16 ops[] = {
+		IOCB_CMD_PREAD, IOCB_CMD_PWRITE, IOCB_CMD_PREADV,
+		IOCB_CMD_PWRITEV, IOCB_CMD_POLL, IOCB_CMD_FSYNC,
+		IOCB_CMD_FDSYNC, IOCB_CMD_NOOP, 9, 0xffff,
+	};
+	static const int rwf[] = { 0, RWF_NOWAIT, RWF_HIPRI, RWF_DSYNC,
+				   RWF_SYNC, RWF_APPEND, 0x40, 0x80000000 };
+	struct fz *fz = t->fz;
+	struct iocb **pp = (struct iocb **)(t->arr + PAGE_SZ);
+	struct iovec *iov = (struct iovec *)t->arr;
+	int n = 1 + rnd(t) % 8, i, pk, slot;
+	long ret;
+
+	if (t->nsub + n > 48) {
+		fz_ioreap(t, 0, 0);
+		if (t->nsub + n > 48) {
+			/* Polls that never fire: cancel everything, start over. */
+			syscall(__NR_io_destroy, t->actx);
+			t->actx = 0;
+			t->nsub = 0;
+			if (syscall(__NR_io_setup, 64, &t->actx))
+				return;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct iocb *cb = &t->cbs[(t->nsub + i) % 64];
+		__u64 len = chance(t, 80) ? rnd(t) % 16384 : pick_len(t);
+
+		memset(cb, 0, sizeof(*cb));
+		cb->aio_data = rnd(t);
+		cb->aio_lio_opcode = chance(t, 80) ? ops[rnd(t) % 4] :
+				     ops[rnd(t) % ARRAY_SIZE(ops)];
+		cb->aio_fildes = chance(t, 80) ? pick_fd_b(t) :
+				 chance(t, 50) ? pick_fd_a(t, &slot) :
+				 junk_fd(t);
+		cb->aio_buf = data_ptr(t, len, &pk);
+		cb->aio_nbytes = len;
+		cb->aio_offset = pick_off(t, fz->size, len);
+		if (cb->aio_lio_opcode == IOCB_CMD_PWRITE ||
+		    cb->aio_lio_opcode == IOCB_CMD_PWRITEV)
+			cb->aio_offset = avoid_zero(cb->aio_offset % fz->size,
+						    len);
+		if (cb->aio_lio_opcode == IOCB_CMD_PREADV ||
+		    cb->aio_lio_opcode == IOCB_CMD_PWRITEV) {
+			iov[i] = (struct iovec){ (void *)(uintptr_t)cb->aio_buf,
+						 len };
+			cb->aio_buf = (__u64)(uintptr_t)&iov[i];
+			cb->aio_nbytes = chance(t, 90) ? 1 : pick_u32(t, 1024);
+			if (cb->aio_nbytes > 1)
+				cb->aio_buf = (__u64)(uintptr_t)(t->arr +
+						ARG_BYTES - 16);
+		}
+		if (cb->aio_lio_opcode == IOCB_CMD_POLL) {
+			cb->aio_buf = chance(t, 80) ? POLLOUT : rnd(t);
+			cb->aio_nbytes = chance(t, 80) ? 0 : rnd(t);
+			cb->aio_offset = chance(t, 80) ? 0 : rnd(t);
+		}
+		if (chance(t, 20))
+			cb->aio_rw_flags = rwf[rnd(t) % ARRAY_SIZE(rwf)];
+		if (chance(t, 5)) {
+			cb->aio_flags = IOCB_FLAG_RESFD;
+			cb->aio_resfd = junk_fd(t);
+		}
+		if (chance(t, 5))
+			cb->aio_flags |= IOCB_FLAG_IOPRIO;
+		if (chance(t, 5))
+			cb->aio_reqprio = rnd(t);
+		if (chance(t, 3))
+			cb->aio_reserved2 = rnd(t);
+		pp[i] = cb;
+	}
+	switch (rnd(t) % 20) {
+	case 0:
+		ret = sys_io_submit(rnd(t) % 2 ? 0 : rnd(t), n, pp);
+		break;
+	case 1:
+		ret = sys_io_submit(t->actx, chance(t, 50) ? -1 : 0, pp);
+		break;
+	case 2:
+		ret = sys_io_submit(t->actx, n,
+				    (struct iocb **)(uintptr_t)kernel_ptrs[0]);
+		break;
+	case 3:
+		pp[rnd(t) % n] = (struct iocb *)(uintptr_t)
+				 noncanon_ptrs[rnd(t) % 4];
+		ret = sys_io_submit(t->actx, n, pp);
+		break;
+	default:
+		ret = sys_io_submit(t->actx, n, pp);
+		break;
+	}
+	note(t, F_IOSUBMIT, ret, n);
+	if (ret > 0)
+		t->nsub += ret;
+	if (ret > n) {
+		t->violations++;
+		report(fz, "io_submit of %d returned %ld", n, ret);
+	}
+	if (chance(t, 30)) {
+		struct io_event e;
+		long r = sys_io_cancel(chance(t, 90) ? t->actx : 0,
+				       &t->cbs[rnd(t) % 64], &e);
+
+		note(t, F_IOCANCEL, r, 0);
+		if (r >= 0) {
+			t->violations++;
+			report(fz, "io_cancel returned %ld", r);
+		}
+	}
+	fz_ioreap(t, 0, chance(t, 10) ? 100000 : 0);
+}
+
+/* ---- threads ------------------------------------------------------------ */
+
+static void *fuzz_main(void *arg)
+{
+	struct th *t = arg;
+	struct fz *fz = t->fz;
+
+	if (syscall(__NR_io_setup, 64, &t->actx)) {
+		report(fz, "io_setup: %s", strerror(errno));
+		t->violations++;
+		return NULL;
+	}
+	while (!atomic_load(&fz->stop)) {
+		int p = rnd(t) % 100;
+
+		if (p < 88) {
+			switch (rnd(t) % 12) {
+			case 0: fz_getter(t, F_INFO); break;
+			case 1: case 2: case 3: fz_submit(t); break;
+			case 4: case 5: fz_getevents(t); break;
+			case 6: fz_cancel(t); break;
+			case 7: fz_getter(t, F_GETCFG); break;
+			case 8: fz_setconfig(t); break;
+			case 9: fz_getter(t, F_STATS); break;
+			default: fz_badcmd(t); break;
+			}
+		} else if (p < 91) {
+			/* Few: each sleeps for the device's latency. */
+			fz_rw(t);
+		} else if (p < 93) {
+			fz_lseek(t);
+		} else if (p < 95) {
+			fz_poll(t);
+		} else {
+			fz_iosubmit(t);
+		}
+	}
+	/* Whatever is left: io_destroy cancels and waits. */
+	fz_ioreap(t, 0, 0);
+	syscall(__NR_io_destroy, t->actx);
+	return NULL;
+}
+
+static void open_slot(struct fz *fz, bool b, int i)
+{
+	int fd = aio_open(i % NDEV, slot_mode(b, i));
+
+	if (fd < 0)
+		report(fz, "open: %s", strerror(errno));
+	atomic_store(b ? &fz->slot_b[i] : &fz->slot_a[i], fd);
+}
+
+/* Replaces files under the fuzzers' feet, and their buffers. */
+static void *closer_main(void *arg)
+{
+	struct fz *fz = arg;
+	__u64 s = fz->seed ^ 0xc105e;
+
+	while (!atomic_load(&fz->stop)) {
+		__u64 r = rnd_next(&s);
+		bool b = r % 2;
+		int i = (r >> 8) % (b ? NSLOT_B : NSLOT_A);
+		atomic_int *slot = b ? &fz->slot_b[i] : &fz->slot_a[i];
+		int fd = atomic_load(slot);
+
+		switch ((r >> 16) % 10) {
+		case 0: case 1: case 2: case 3: case 4: case 5: {
+			/* dup2 over it: the number never dangles. */
+			int nfd = aio_open(i % NDEV, slot_mode(b, i));
+
+			if (nfd >= 0) {
+				if (dup2(nfd, fd) < 0)
+					report(fz, "dup2: %s", strerror(errno));
+				close(nfd);
+				atomic_fetch_add(&fz->replaces, 1);
+			}
+			break;
+		}
+		case 6: case 7: case 8:
+			/* Closed for a moment: calls on it get EBADF. */
+			close(fd);
+			sleep_ns(rnd_next(&s) % 200000);
+			fd = open(i % NDEV ? "/dev/aiodev1" : "/dev/aiodev0",
+				  slot_mode(b, i) | O_CLOEXEC);
+			if (fd >= 0 && fd != atomic_load(slot)) {
+				dup2(fd, atomic_load(slot));
+				close(fd);
+			}
+			atomic_fetch_add(&fz->closes, 1);
+			break;
+		default: {
+			/* The victim buffers go away under requests in flight. */
+			__u64 off = (rnd_next(&s) % (VICTIM_BYTES / PAGE_SZ - 16)) *
+				    PAGE_SZ;
+			void *p = fz->victim + off;
+
+			munmap(p, 16 * PAGE_SZ);
+			sleep_ns(rnd_next(&s) % 100000);
+			if (mmap(p, 16 * PAGE_SZ, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != p)
+				report(fz, "remap: %s", strerror(errno));
+			atomic_fetch_add(&fz->remaps, 1);
+			break;
+		}
+		}
+		sleep_ns(rnd_next(&s) % 500000);
+	}
+	return NULL;
+}
+
+/* ---- the test ------------------------------------------------------------ */
+
+static void *map_guarded(size_t bytes)
+{
+	unsigned char *p = mmap(NULL, bytes + PAGE_SZ, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (mprotect(p + bytes, PAGE_SZ, PROT_NONE))
+		return NULL;
+	return p;
+}
+
+/* Round trips on a fresh file of each device: it still works. */
+static int roundtrip(struct __test_metadata *_metadata, int dev)
+{
+	const __u64 off = 3ULL << 20;
+	unsigned char *w = kaio_buf(65536, 0), *r = kaio_buf(65536, 0);
+	struct aiodev_req q;
+	struct aiodev_event ev;
+	int fd = aio_open(dev, O_RDWR);
+
+	if (fd < 0 || !w || !r)
+		return -1;
+	EXPECT_EQ(0, aio_reset_config(fd));
+	fill_pattern(w, 65536, 0xf022 + dev);
+	req_init(&q, AIODEV_OP_WRITE, w, off, 65536, 1);
+	EXPECT_EQ(65536LL, aio_sync(fd, &q, &ev));
+	req_init(&q, AIODEV_OP_READ, r, off, 65536, 2);
+	EXPECT_EQ(65536LL, aio_sync(fd, &q, &ev));
+	EXPECT_EQ(0, memcmp(w, r, 65536));
+	memset(r, 0, 65536);
+	EXPECT_EQ(65536, kaio_pread(fd, r, 65536, off));
+	EXPECT_EQ(0, memcmp(w, r, 65536));
+	EXPECT_EQ(65536, kaio_pwrite(fd, r, 65536, off + 65536));
+	req_nop(&q, 3);
+	req_latency(&q, MSEC(1));
+	req_timeout(&q, MSEC(1));
+	EXPECT_EQ(-ETIMEDOUT, aio_sync(fd, &q, NULL));
+	/* The range other programs rely on still reads as zeros. */
+	EXPECT_EQ(0, kaio_pread_all(fd, w, 65536, ZERO_REGION_OFF));
+	EXPECT_EQ(-1L, find_not(w, 65536, 0));
+	EXPECT_EQ(0, kaio_pread_all(fd, w, 65536,
+				    ZERO_REGION_OFF + ZERO_REGION_LEN - 65536));
+	EXPECT_EQ(-1L, find_not(w, 65536, 0));
+	close(fd);
+	kaio_buf_free(w, 65536);
+	kaio_buf_free(r, 65536);
+	return 0;
+}
+
+FIXTURE(fz) {
+	struct fz *fz;
+	int fd[NDEV];
+};
+
+FIXTURE_SETUP(fz)
+{
+	struct aiodev_info info;
+	int d;
+
+	for (d = 0; d < NDEV; d++) {
+		self->fd[d] = aio_open(d, O_RDWR);
+		ASSERT_LE(0, self->fd[d]);
+		ASSERT_EQ(0, aio_reset_config(self->fd[d]));
+	}
+	ASSERT_EQ(0, aio_get_info(self->fd[0], &info));
+	self->fz = calloc(1, sizeof(*self->fz));
+	ASSERT_NE(NULL, self->fz);
+	self->fz->depth = info.queue_depth;
+	self->fz->size = info.size_bytes;
+}
+
+FIXTURE_TEARDOWN(fz)
+{
+	int d;
+
+	for (d = 0; d < NDEV; d++) {
+		EXPECT_EQ(0, aio_reset_config(self->fd[d]));
+		close(self->fd[d]);
+	}
+}
+
+TEST_F_TIMEOUT(fz, million_calls, 290)
+{
+	struct fz *fz = self->fz;
+	const char *s = getenv("AIODEV_FUZZ_CALLS");
+	__u64 calls = 0, other = 0, viol = 0, kinds_seen = 0, t0, secs_ms;
+	struct aiodev_counters e[NDEV];
+	pthread_t closer;
+	char line[1024];
+	int i, k, n, d;
+
+	fz->target = s ? strtoull(s, NULL, 0) : 1000000;
+	s = getenv("AIODEV_FUZZ_THREADS");
+	fz->nthreads = s ? atoi(s) : 6;
+	if (fz->nthreads < 1 || fz->nthreads > 32)
+		fz->nthreads = 6;
+	s = getenv("AIODEV_FUZZ_SEED");
+	fz->seed = s ? strtoull(s, NULL, 0) : kaio_seed();
+	TH_LOG("seed %llu (AIODEV_FUZZ_SEED), %llu calls, %d threads",
+	       (unsigned long long)fz->seed, (unsigned long long)fz->target,
+	       fz->nthreads);
+	for (k = 0; k < NFK; k++)
+		for (i = 0; allow_list[k][i]; i++)
+			fz->allow[k][allow_list[k][i]] = true;
+
+	fz->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, fz->efd);
+	fz->guard = mmap(NULL, PAGE_SZ, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	ASSERT_NE(MAP_FAILED, fz->guard);
+	fz->ro = map_guarded(ARG_BYTES);
+	ASSERT_NE(NULL, fz->ro);
+	ASSERT_EQ(0, mprotect(fz->ro, ARG_BYTES, PROT_READ));
+	fz->victim = map_guarded(VICTIM_BYTES);
+	ASSERT_NE(NULL, fz->victim);
+	for (i = 0; i < NSLOT_A; i++)
+		open_slot(fz, false, i);
+	for (i = 0; i < NSLOT_B; i++)
+		open_slot(fz, true, i);
+	fz->th = calloc(fz->nthreads, sizeof(*fz->th));
+	ASSERT_NE(NULL, fz->th);
+
+	t0 = now_ns();
+	for (i = 0; i < fz->nthreads; i++) {
+		struct th *t = &fz->th[i];
+
+		t->fz = fz;
+		t->idx = i;
+		t->rng = (fz->seed ^ (0x9e3779b97f4a7c15ULL * (i + 1))) | 1;
+		t->arg = map_guarded(PAGE_SZ);
+		t->arr = map_guarded(ARG_BYTES);
+		ASSERT_NE(NULL, t->arg);
+		ASSERT_NE(NULL, t->arr);
+		ASSERT_EQ(0, pthread_create(&t->thread, NULL, fuzz_main, t));
+	}
+	ASSERT_EQ(0, pthread_create(&closer, NULL, closer_main, fz));
+	for (i = 0; i < fz->nthreads; i++)
+		pthread_join(fz->th[i].thread, NULL);
+	atomic_store(&fz->stop, 1);
+	pthread_join(closer, NULL);
+	secs_ms = (now_ns() - t0) / NSEC_PER_MSEC;
+	for (i = 0; i < NSLOT_A; i++)
+		close(atomic_load(&fz->slot_a[i]));
+	for (i = 0; i < NSLOT_B; i++)
+		close(atomic_load(&fz->slot_b[i]));
+
+	/* Totals, and every errno seen per call. */
+	for (k = 0; k < NFK; k++) {
+		__u64 per[ERRMAX + 1] = { 0 };
+
+		for (i = 0; i < fz->nthreads; i++)
+			for (n = 0; n <= ERRMAX; n++)
+				per[n] += fz->th[i].count[k][n];
+		line[0] = 0;
+		for (n = 1, d = 0; n <= ERRMAX; n++) {
+			if (!per[n])
+				continue;
+			d += snprintf(line + d, sizeof(line) - d > 0 ?
+				      sizeof(line) - d : 0, " %s:%llu",
+				      n == ERRMAX ? ">=600" : strerrorname_np(n) ?: "?",
+				      (unsigned long long)per[n]);
+			kinds_seen++;
+		}
+		if (line[0])
+			printf("# fuzz: %-12s%s\n", fk_name[k], line);
+	}
+	for (i = 0; i < fz->nthreads; i++) {
+		calls += fz->th[i].calls;
+		other += fz->th[i].other;
+		viol += fz->th[i].violations;
+	}
+
+	/* The devices at rest: nothing in flight, counters add up. */
+	for (d = 0; d < NDEV; d++) {
+		EXPECT_EQ(0, kaio_wait_dev_idle(self->fd[d], 0, 30 * NSEC_PER_SEC,
+						&e[d]))
+			TH_LOG("aiodev%d: in_flight stuck at %llu", d,
+			       e[d].in_flight);
+		EXPECT_EQ(e[d].submitted, counters_sum(&e[d]));
+	}
+	printf("# fuzz: %llu ioctl calls + %llu other calls in %llu.%03llu s by %d threads (%llu calls/s); %llu (call, errno) pairs seen, %llu undocumented or unexpected; files replaced %llu, closed %llu, buffers remapped %llu; devices: %llu and %llu requests, all accounted, none in flight\n",
+	       (unsigned long long)calls, (unsigned long long)other,
+	       (unsigned long long)secs_ms / 1000,
+	       (unsigned long long)secs_ms % 1000, fz->nthreads,
+	       (unsigned long long)(secs_ms ? (calls + other) * 1000 / secs_ms : 0),
+	       (unsigned long long)kinds_seen, (unsigned long long)viol,
+	       (unsigned long long)atomic_load(&fz->replaces),
+	       (unsigned long long)atomic_load(&fz->closes),
+	       (unsigned long long)atomic_load(&fz->remaps),
+	       (unsigned long long)e[0].submitted,
+	       (unsigned long long)e[1].submitted);
+	fflush(stdout);
+	EXPECT_EQ(0ULL, viol);
+	EXPECT_LE(fz->target, calls);
+	for (d = 0; d < NDEV; d++)
+		EXPECT_EQ(0, roundtrip(_metadata, d));
+	close(fz->efd);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh
+# guest.d step: data integrity over the whole of /dev/aiodev0 (64 MiB)
+# under fio with crc32c verification, requests completing out of order
+# (device latency 20 us + U(0, 500 us) jitter, set through sysfs), libaio,
+# O_DIRECT, iodepth 64:
+#
+#  - randrw 50/50, 4 KiB, the whole device (fio's random map: each block is
+#    read or written once; every written one is verified);
+#  - randwrite of the whole device in mixed block sizes (4k/16k/64k), every
+#    byte verified;
+#  - negative control: one block zeroed behind fio's back, --verify_only of
+#    the same job must fail.
+#
+# kaio-fio.sh does the smaller per-engine runs; this is the whole-device,
+# deep-queue one. Needs fio (AIODEV_VM_HOST_BINS=fio). Restores the
+# module's default latency/jitter and zeroes [56 MiB, 60 MiB) again, which
+# the kselftest programs expect to read as zeros.
+# Env: AIODEV_FIO_TIMEOUT (seconds per fio run, default 300).
+
+fw_dev=/dev/aiodev0
+fw_sys=/sys/class/misc/aiodev0
+fw_tmo=${AIODEV_FIO_TIMEOUT:-300}
+fw_out=/tmp/fio-whole.out
+
+# fw_run ARGS...: one fio job "w" over the whole device; sets fw_rc,
+# fw_err (terse error field), fw_secs, fw_riops, fw_wiops.
+fw_run() {
+	_fw_t0=$(date +%s)
+	timeout -s KILL "$fw_tmo" fio --output-format=terse --name=w \
+		--filename="$fw_dev" --size=64m --direct=1 --ioengine=libaio \
+		--iodepth=64 --iodepth_batch_submit=16 \
+		--iodepth_batch_complete_min=1 --verify=crc32c --do_verify=1 \
+		--verify_fatal=1 --randseed=4242 "$@" >"$fw_out" 2>&1
+	fw_rc=$?
+	fw_secs=$(($(date +%s) - _fw_t0))
+	fw_err=$(awk -F';' '$1 == "3" && $3 == "w" { print $5; exit }' "$fw_out")
+	fw_riops=$(awk -F';' '$1 == "3" && $3 == "w" { print $8; exit }' "$fw_out")
+	fw_wiops=$(awk -F';' '$1 == "3" && $3 == "w" { print $49; exit }' "$fw_out")
+}
+
+fw_clean() {
+	[ "$fw_rc" -eq 0 ] && [ "$fw_err" = 0 ] &&
+		! grep -Eq 'verify: |bad magic|[Vv]erify failed|err=[1-9]' "$fw_out"
+}
+
+fw_show() {
+	grep -v '^3;' "$fw_out" | head -n 20 | sed 's/^/# fio-whole:   /'
+}
+
+# fw_expect_clean DESC ARGS...
+fw_expect_clean() {
+	_fw_d=$1
+	shift
+	fw_run "$@"
+	if fw_clean; then
+		ok "fio whole device, $_fw_d: no errors, no verify mismatch"
+	else
+		not_ok "fio whole device, $_fw_d: no errors, no verify mismatch (rc=$fw_rc err=${fw_err:-none})"
+		fw_show
+	fi
+	echo "# fio-whole: $_fw_d: read IOPS=${fw_riops:-?} write IOPS=${fw_wiops:-?} (${fw_secs}s)"
+}
+
+fw_cfg() {
+	echo "$1" >"$fw_sys/latency_nsec" && echo "$2" >"$fw_sys/jitter_nsec" &&
+		echo 0 >"$fw_sys/timeout_nsec"
+}
+
+fw_main() {
+	if ! command -v fio >/dev/null 2>&1; then
+		not_ok "fio whole device: fio is in the guest (AIODEV_VM_HOST_BINS=fio)"
+		return
+	fi
+	if ! fw_cfg 20000 500000; then
+		not_ok "fio whole device: set latency 20 us, jitter 500 us through sysfs"
+		return
+	fi
+	_fw_peak0=$(cat "$fw_sys/stats/peak_in_flight")
+	fw_expect_clean "randrw 4k iodepth 64 jitter" --rw=randrw --rwmixread=50 --bs=4k
+	fw_expect_clean "randwrite 4k/16k/64k iodepth 64 jitter" --rw=randwrite \
+		--bssplit=4k/50:16k/30:64k/20
+
+	# Negative control: same job, one block zeroed behind fio's back.
+	if fw_clean; then
+		dd if=/dev/zero of="$fw_dev" bs=4096 seek=4000 count=1 conv=notrunc 2>/dev/null
+		fw_run --rw=randwrite --bssplit=4k/50:16k/30:64k/20 --verify_only=1
+		if [ "$fw_rc" -ne 0 ] && grep -Eq 'verify: |bad magic|err=84' "$fw_out"; then
+			ok "fio whole device: verify catches a zeroed block (rc=$fw_rc)"
+		else
+			not_ok "fio whole device: verify catches a zeroed block (rc=$fw_rc err=${fw_err:-none})"
+			fw_show
+		fi
+	fi
+
+	fw_cfg 10000 0
+	check "fio whole device: deep queue reached (peak_in_flight $(cat "$fw_sys/stats/peak_in_flight") >= 32)" \
+		test "$(cat "$fw_sys/stats/peak_in_flight")" -ge 32
+	check "fio whole device: nothing left in flight" \
+		test "$(cat "$fw_sys/stats/in_flight")" = 0
+	check "fio whole device: [56 MiB, 60 MiB) zeroed again" \
+		dd if=/dev/zero of="$fw_dev" bs=1048576 seek=56 count=4 conv=notrunc
+	echo "# fio-whole: peak_in_flight before $_fw_peak0, after $(cat "$fw_sys/stats/peak_in_flight")"
+	rm -f "$fw_out"
+}
+
+fw_main
