@@ -223,13 +223,23 @@ static void aiodev_put_pages(struct aiodev_request *req, bool dirty)
 	req->nr_bvecs = 0;
 }
 
+/*
+ * Give back the request's share of the global limits. Completion does it
+ * before delivering, so a reaper that resubmits at once never sees a
+ * spurious -ENOMEM; the memory itself goes a moment later.
+ */
+static void aiodev_uncharge(struct aiodev_request *req)
+{
+	atomic_long_sub(req->nr_charged, &aiodev_pinned_pages);
+	req->nr_charged = 0;
+	atomic_dec(&aiodev_nr_requests);
+}
+
 static void aiodev_req_free(struct aiodev_request *req)
 {
 	if (req->bvec != req->inline_bvecs)
 		kfree(req->bvec);
-	atomic_long_sub(req->nr_charged, &aiodev_pinned_pages);
 	kmem_cache_free(aiodev_req_cache, req);
-	atomic_dec(&aiodev_nr_requests);
 }
 
 static bool aiodev_pages_dirty(const struct aiodev_request *req)
@@ -408,6 +418,7 @@ static void aiodev_complete(struct aiodev_request *req)
 	xa_lock_irq(&ctx->reqs);
 	__xa_erase(&ctx->reqs, lower_32_bits(req->id));
 	xa_unlock_irq(&ctx->reqs);
+	aiodev_uncharge(req);
 
 	spin_lock(&ctx->lock);
 	aiodev_count(&ctx->stats, &dev->stats, req, cancelled);
@@ -613,6 +624,7 @@ aiodev_req_create(struct aiodev_context *ctx, const struct aiodev_req *r,
 
 put_pages:
 	aiodev_put_pages(req, false);
+	aiodev_uncharge(req);
 	aiodev_req_free(req);
 	return ERR_PTR(ret);
 }
@@ -622,6 +634,7 @@ static void aiodev_req_destroy(struct aiodev_request *req)
 {
 	xa_erase_irq(&req->ctx->reqs, lower_32_bits(req->id));
 	aiodev_put_pages(req, false);
+	aiodev_uncharge(req);
 	aiodev_req_free(req);
 }
 
