@@ -1228,6 +1228,8 @@ static void *config_main(void *arg)
 #define CH_READY	1000
 #define CH_SHARED	1001
 #define CH_EVENTS	1024
+/* Generous: a debug kernel under TCG takes seconds to fill a queue. */
+#define CH_READY_MS	60000
 
 static unsigned char child_buf[64 * 4096] __attribute__((aligned(4096)));
 static struct aiodev_event child_ev[CH_EVENTS];
@@ -1276,6 +1278,8 @@ child_main(struct run *run, int kind, int dev, int slot, __u64 seed)
 			if (ret <= 0)
 				_exit(13);
 			acc += ret;
+			/* Counted as we go: a kill before 'r' loses nothing. */
+			atomic_store(&run->shm->accepted[slot], acc);
 		}
 	} else {
 		n = 1 + rnd_next(&s) % 64;
@@ -1293,6 +1297,7 @@ child_main(struct run *run, int kind, int dev, int slot, __u64 seed)
 		if (ret < 0)
 			_exit(14);
 		acc = ret;
+		atomic_store(&run->shm->accepted[slot], acc);
 	}
 	if (kind == K_EXIT) {
 		/* And kernel AIO requests, then exit without cleaning up. */
@@ -1363,6 +1368,18 @@ static int wait_child(pid_t pid, int *status, __u64 ns)
 	return -1;
 }
 
+/* Add the requests a dead child had accepted to the totals. */
+static void count_child(struct run *run, int kind, int dev, int slot)
+{
+	__u64 n;
+
+	if (kind == K_SYNCREAD || kind == K_SYNCWRITE)
+		return;
+	n = atomic_load(&run->shm->accepted[slot]);
+	atomic_fetch_add(&run->accepted[dev], n);
+	atomic_fetch_add(&run->by_path[3], n);
+}
+
 static void one_child(struct helper *h, int slot)
 {
 	struct run *run = h->run;
@@ -1387,7 +1404,7 @@ static void one_child(struct helper *h, int slot)
 	close(pfd[1]);
 	pf = (struct pollfd){ .fd = pfd[0], .events = POLLIN };
 	/* The child holds none of our fds once it wrote 'c'. */
-	if (pid > 0 && (poll(&pf, 1, 10000) != 1 || read(pfd[0], &c, 1) != 1 ||
+	if (pid > 0 && (poll(&pf, 1, CH_READY_MS) != 1 || read(pfd[0], &c, 1) != 1 ||
 			c != 'c'))
 		c = 0;
 	pthread_rwlock_unlock(&run->forklock);
@@ -1396,7 +1413,7 @@ static void one_child(struct helper *h, int slot)
 		close(pfd[0]);
 		return;
 	}
-	if (c == 'c' && (poll(&pf, 1, 10000) != 1 || read(pfd[0], &c, 1) != 1))
+	if (c == 'c' && (poll(&pf, 1, CH_READY_MS) != 1 || read(pfd[0], &c, 1) != 1))
 		c = 0;
 	close(pfd[0]);
 	if (c != 'r') {
@@ -1404,6 +1421,7 @@ static void one_child(struct helper *h, int slot)
 		wait_child(pid, &status, 20 * NSEC_PER_SEC);
 		st_fail(run, "%s child did not get ready (status %#x)",
 			kind_name[kind], status);
+		count_child(run, kind, dev, slot);
 		return;
 	}
 	if (kind != K_EXIT) {
@@ -1423,12 +1441,7 @@ static void one_child(struct helper *h, int slot)
 		st_fail(run, "%s child ended with status %#x", kind_name[kind],
 			status);
 	atomic_fetch_add(&run->kills[kind], 1);
-	if (kind != K_SYNCREAD && kind != K_SYNCWRITE) {
-		__u64 n = atomic_load(&run->shm->accepted[slot]);
-
-		atomic_fetch_add(&run->accepted[dev], n);
-		atomic_fetch_add(&run->by_path[3], n);
-	}
+	count_child(run, kind, dev, slot);
 }
 
 static void *killer_main(void *arg)
