@@ -4,8 +4,12 @@
 #                       userspace library and CLI
 #   make KDIR=/usr/src/linux-headers-<ver>    ... against other headers
 #   make selftests      static kselftest programs into selftests/out/
-#   make check          everything, then boot Debian 6.1 and 6.12 under
-#                       QEMU and run the tests (selftests/vm/check.sh)
+#   make check          everything, then boot Debian 6.1, 6.12 and 6.12-rt
+#                       under QEMU and run the tests (selftests/vm/check.sh)
+#   make check-debug    the same tests, a 60 s stress run and a kmemleak scan
+#                       on a 6.12 debug kernel (KASAN, lockdep, kmemleak,
+#                       UBSAN, ...) built once from linux-source-6.12
+#                       (selftests/vm/check-debug.sh, debug.config)
 #   make demo           boot 6.12 and run `aiodev demo` in the guest
 #   make bench          boot 6.12 once and benchmark aiodev against null_blk
 #                       and itself; results in build/bench/<timestamp>/
@@ -74,6 +78,10 @@ selftests:
 # fresh machine (CI) needs nothing but this repository.
 check:
 	MAKE='$(MAKE)' bash selftests/vm/check.sh
+
+.PHONY: check-debug
+check-debug:
+	MAKE='$(MAKE)' bash selftests/vm/check-debug.sh
 
 demo:
 	MAKE='$(MAKE)' bash selftests/vm/demo.sh

@@ -68,11 +68,13 @@ run_kernel() {
 	failed=$((failed + f))
 	if ((f)); then
 		echo "kernel $kv: FAIL, pass $p, fail $f, VM ${secs} s (log: ${clog#"$ROOT"/})"
+		print_figures "$rlog" "$clog"
 		echo "---- last 60 lines of ${clog#"$ROOT"/} ----"
 		tail -n 60 "$clog" | tr -d '\r'
 		echo "----"
 	else
 		echo "kernel $kv: PASS, pass $p, fail 0, VM ${secs} s"
+		print_figures "$rlog" "$clog"
 	fi
 }
 

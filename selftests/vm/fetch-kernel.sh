@@ -105,6 +105,11 @@ extract() {
 }
 
 for label in "$@"; do
+	# The debug kernel is built from source, not downloaded.
+	if [[ $label == 6.12-debug ]]; then
+		"$VM_DIR/build-debug-kernel.sh"
+		continue
+	fi
 	kv=$(kver "$label")
 	dir=$(kernel_cache "$kv")
 	if [[ -f $dir/complete && $(cat "$dir/kmods" 2>/dev/null) == "$KMODS" ]]; then

@@ -91,13 +91,57 @@ step_unload() {
 	check_fails "module is gone" module_loaded
 }
 
+# kmemleak, in the check-debug kernel: step kmemleak_start forgets what was
+# suspected before the module was first loaded; step kmemleak, after the
+# unload, scans twice (an object is only reported once it is 5 s old and
+# stayed unreferenced for two scans) and fails on any report. In a kernel
+# without kmemleak both only say so, unless AIODEV_KMEMLEAK=1 requires it.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+kmemleak_on() {
+	[ -e "$KMEMLEAK" ] && return 0
+	if [ "${AIODEV_KMEMLEAK:-0}" = 1 ]; then
+		not_ok "kmemleak is available ($KMEMLEAK)"
+	else
+		echo "# vm: no kmemleak in this kernel"
+	fi
+	return 1
+}
+
+step_kmemleak_start() {
+	kmemleak_on || return 0
+	if echo scan >"$KMEMLEAK"; then
+		_n=$(grep -c '^unreferenced object' "$KMEMLEAK")
+		echo "# vm: kmemleak: $_n suspects before the module, cleared"
+		check "kmemleak: clear" sh -c "echo clear >$KMEMLEAK"
+	else
+		not_ok "kmemleak: scan (is kmemleak disabled? see the console)"
+	fi
+}
+
+step_kmemleak() {
+	kmemleak_on || return 0
+	if echo scan >"$KMEMLEAK" && sleep 6 && echo scan >"$KMEMLEAK"; then
+		cat "$KMEMLEAK" >/tmp/kmemleak.txt
+		_n=$(grep -c '^unreferenced object' /tmp/kmemleak.txt)
+		echo "# vm: kmemleak: $_n unreferenced objects after rmmod aiodev (two scans)"
+		if [ "$_n" -eq 0 ]; then
+			ok "kmemleak: no leak after rmmod aiodev"
+		else
+			not_ok "kmemleak: no leak after rmmod aiodev ($_n reported)"
+			head -n 200 /tmp/kmemleak.txt | sed 's/^/# kmemleak: /'
+		fi
+	else
+		not_ok "kmemleak: scan (is kmemleak disabled? see the console)"
+	fi
+}
+
 step_taint() {
 	_new=$(($(cat /proc/sys/kernel/tainted) & ~TAINT0 & ~(4096 | 8192)))
 	check "kernel not tainted by a warning or oops (new taint $_new)" \
 		test "$_new" -eq 0
 }
 
-for _step in ${AIODEV_STEPS:-bad_params load busy_rmmod kselftests guest_d unload taint}; do
+for _step in ${AIODEV_STEPS:-kmemleak_start bad_params load busy_rmmod kselftests guest_d unload kmemleak taint}; do
 	echo "# vm: step $_step"
 	"step_$_step"
 done

@@ -28,7 +28,7 @@
 #
 # Environment: AIODEV_GATES (the gates to run, default all, in the order
 # above), AIODEV_GATE_KERNELS (labels for sparse and dkms, default
-# "6.1 6.12"), AIODEV_CACHE.
+# "6.1 6.12", and 6.12-rt for sparse), AIODEV_CACHE.
 set -uo pipefail
 # shellcheck source=selftests/vm/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -176,7 +176,8 @@ dkms_build() {
 
 gate_sparse() {
 	local label kv
-	for label in ${AIODEV_GATE_KERNELS:-6.1 6.12}; do
+	# PREEMPT_RT's spinlocks are other types: sparse sees other code.
+	for label in ${AIODEV_GATE_KERNELS:-6.1 6.12 6.12-rt}; do
 		kv=$(kver "$label")
 		gate "sparse-$kv" "sparse (make C=2 W=1) against $kv: no warnings" \
 			sparse_build "$kv"

@@ -18,7 +18,8 @@ headers_meta() {
 	case $1 in
 	6.1) echo linux-headers-amd64 ;;
 	6.12) echo linux-headers-6.12-amd64 ;;
-	*) die "unknown kernel label '$1' (known: 6.1 6.12, or a full version with /usr/src/linux-headers-VER)" ;;
+	6.12-rt) echo linux-headers-6.12-rt-amd64 ;;
+	*) die "unknown kernel label '$1' (known: 6.1 6.12 6.12-rt 6.12-debug, or a full version with /usr/src/linux-headers-VER)" ;;
 	esac
 }
 
@@ -31,6 +32,13 @@ kver() {
 		echo "$1"
 		return
 	fi
+	if [[ $1 == 6.12-debug ]]; then
+		dep=$(debug_dir)
+		[[ -f $dep/complete ]] ||
+			die "the debug kernel is not built (run selftests/vm/build-debug-kernel.sh)"
+		cat "$dep/kernelrelease"
+		return
+	fi
 	meta=$(headers_meta "$1")
 	dep=$(dpkg-query -W -f='${Depends}' "$meta" 2>/dev/null) ||
 		die "$meta is not installed (run selftests/vm/deps.sh)"
@@ -39,14 +47,46 @@ kver() {
 	echo "${dep#linux-headers-}"
 }
 
-headers_dir() { echo "/usr/src/linux-headers-$1"; }
-kernel_cache() { echo "$CACHE/kernels/$1"; }
+# The debug kernel (label 6.12-debug, `make check-debug`) is built from
+# Debian's linux-source-6.12 by build-debug-kernel.sh with the fragment
+# debug.config, into $CACHE/debug-<key>/: its build tree src/ stands in
+# for the headers and the directory itself for the kernel cache.
+DEBUG_CONFIG=$VM_DIR/debug.config
+DEBUG_LOCALVERSION=-aiodev-debug
+
+# debug_dir: that directory. The key hashes the fragment, the source
+# package's version and the compiler, so a change to any rebuilds it.
+debug_dir() {
+	local ver key
+	ver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null) ||
+		die "linux-source-6.12 is not installed (run selftests/vm/deps.sh)"
+	key=$({
+		cat "$DEBUG_CONFIG"
+		echo "linux-source-6.12 $ver"
+		"${CC:-gcc}" --version | head -n1
+	} | sha256sum | cut -c1-16)
+	echo "$CACHE/debug-$key"
+}
+
+headers_dir() {
+	case $1 in
+	*"$DEBUG_LOCALVERSION") echo "$(debug_dir)/src" ;;
+	*) echo "/usr/src/linux-headers-$1" ;;
+	esac
+}
+kernel_cache() {
+	case $1 in
+	*"$DEBUG_LOCALVERSION") debug_dir ;;
+	*) echo "$CACHE/kernels/$1" ;;
+	esac
+}
 
 # Labels of the kernels to test, in order.
-kernel_labels() { echo "${AIODEV_KERNELS:-6.1 6.12}"; }
+kernel_labels() { echo "${AIODEV_KERNELS:-6.1 6.12 6.12-rt}"; }
 
 # Console lines that mean the module (or the kernel under it) misbehaved.
-SPLAT_RE='WARNING:|BUG:|Oops|Call Trace|general protection fault|KASAN|UBSAN|kernel BUG|blocked for more than|soft lockup|rcu_sched detected stall|rcu_preempt detected stall|RCU stall|detected stalls on CPU|list_add corruption|list_del corruption|refcount_t:|kmemleak|possible circular locking|inconsistent lock state|sleeping function called from invalid context|DEBUG_LOCKS_WARN_ON|ODEBUG|Kernel panic'
+# kmemleak only by its reports: the debug kernel names it at every boot.
+SPLAT_RE='WARNING:|BUG:|Oops|Call Trace|general protection fault|KASAN|UBSAN|kernel BUG|blocked for more than|soft lockup|rcu_sched detected stall|rcu_preempt detected stall|RCU stall|detected stalls on CPU|list_add corruption|list_del corruption|list_add double add|refcount_t:|suspected memory leak|memory leak detector disabled|possible circular locking|inconsistent lock state|lockdep is turned off|sleeping function called from invalid context|DEBUG_LOCKS_WARN_ON|ODEBUG|Kernel panic'
 
 # count_results RESULTS_LOG: print "PASS FAIL", and the reasons for
 # failures on stderr. Lines "ok N vm: ..." are shell checks; each section
@@ -82,16 +122,28 @@ count_results() {
 	}'
 }
 
+# splat_lines CONSOLE_LOG: the console lines in which the kernel
+# complained. Only printk lines (they carry a timestamp, also when one
+# lands in the middle of a userspace line), so test output can't trip this.
+splat_lines() {
+	tr -d '\r' <"$1" | grep -E "\[ *[0-9]+\.[0-9]+\] .*($SPLAT_RE)" || true
+}
+
 # scan_splats CONSOLE_LOG: fail, and show the evidence, if the kernel
 # complained about anything.
 scan_splats() {
 	local hits
-	# Only printk lines (they carry a timestamp, also when one lands in the
-	# middle of a userspace line), so test output can't trip this.
-	hits=$(tr -d '\r' <"$1" |
-		grep -E "\[ *[0-9]+\.[0-9]+\] .*($SPLAT_RE)" || true)
+	hits=$(splat_lines "$1")
 	[[ -z $hits ]] && return 0
 	echo "  FAIL: kernel splat in ${1#"$ROOT"/}:" >&2
 	head -n 20 <<<"$hits" | sed 's/^/    /' >&2
 	return 1
+}
+
+# print_figures RESULTS_LOG CONSOLE_LOG: the run's reliability figures
+# (stress, fuzz, whole-device fio, kmemleak) and its splat count.
+print_figures() {
+	grep -hE '^# (stress: ([0-9]+ threads|reads verified)|fuzz: [0-9]+ ioctl calls|fio-whole: |vm: kmemleak: )' "$1" |
+		sed 's/^# /  /'
+	echo "  splats in the console: $(splat_lines "$2" | wc -l)"
 }

@@ -74,6 +74,13 @@ q() { printf "'%s'" "${1//\'/}"; }
 	echo "AIODEV_STEPS=$(q "${AIODEV_STEPS:-}")"
 	echo "AIODEV_TESTS=$(q "${AIODEV_TESTS:-}")"
 	echo "AIODEV_DEMO_ARGS=$(q "${AIODEV_DEMO_ARGS:-}")"
+	# Exported to the tests only when set, so that the programs' own
+	# defaults apply otherwise. AIODEV_KMEMLEAK=1 (check-debug) makes the
+	# kmemleak steps fail if the kernel has no kmemleak.
+	for v in AIODEV_STRESS_SECONDS AIODEV_STRESS_THREADS AIODEV_FUZZ_CALLS \
+		AIODEV_FIO_TIMEOUT AIODEV_FIO_SIZE AIODEV_KMEMLEAK; do
+		[[ -z ${!v:-} ]] || echo "export $v=$(q "${!v}")"
+	done
 } >"$stage/vm/config"
 
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$stage/etc/passwd"

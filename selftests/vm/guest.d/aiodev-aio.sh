@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh
 # guest.d step: the libaio client, userspace/aiodev-aio, on /dev/aiodev0.
 # Each run is one check on its exit status, which is 0 only if every
 # request ended as the ABI promises: a verbose mixed workload, --verify

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh
 # guest.d step: `aiodev config --reset` returns to the module's load-time
 # defaults, its completion_nsec and timeout_nsec parameters, not to
 # built-in numbers. Reloads the module with non-default parameters for the
