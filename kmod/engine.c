@@ -915,21 +915,70 @@ static bool aiodev_events_ready(struct aiodev_context *ctx, u32 min_nr)
 	return READ_ONCE(ctx->nr_events) >= min_nr;
 }
 
+/* A GETEVENTS caller on ctx->event_wq, woken once min_nr events are in. */
+struct aiodev_events_wait {
+	struct wait_queue_entry wq;
+	struct aiodev_context *ctx;
+	u32 min_nr;
+};
+
+/*
+ * Every event posted wakes ctx->event_wq. A reaper waiting for a batch
+ * would wake, find too few and sleep again, once per event: filter here,
+ * under the wait queue's lock, as io_uring's io_wake_function() does.
+ * Pollers keep their own wake function and see every event.
+ */
+static int aiodev_events_wake(struct wait_queue_entry *wq, unsigned int mode,
+			      int sync, void *key)
+{
+	struct aiodev_events_wait *w =
+		container_of(wq, struct aiodev_events_wait, wq);
+
+	if (!aiodev_events_ready(w->ctx, w->min_nr))
+		return 0;
+	return autoremove_wake_function(wq, mode, sync, key);
+}
+
+/* Wait for @min_nr events; @timeout_nsec < 0: no timeout. */
+static int aiodev_wait_events(struct aiodev_context *ctx, u32 min_nr,
+			      s64 timeout_nsec)
+{
+	struct aiodev_events_wait w = { .ctx = ctx, .min_nr = min_nr };
+	ktime_t expires = 0;
+	int ret = 0;
+
+	if (timeout_nsec > 0)
+		expires = ktime_add_ns(ktime_get(), timeout_nsec);
+	init_wait(&w.wq);
+	w.wq.func = aiodev_events_wake;
+	for (;;) {
+		long intr = prepare_to_wait_event(&ctx->event_wq, &w.wq,
+						  TASK_INTERRUPTIBLE);
+
+		if (aiodev_events_ready(ctx, min_nr))
+			break;
+		/* A relative timeout must not restart from scratch: like aio. */
+		if (intr) {
+			ret = -EINTR;
+			break;
+		}
+		if (timeout_nsec < 0)
+			schedule();
+		else if (!schedule_hrtimeout_range(&expires,
+						   current->timer_slack_ns,
+						   HRTIMER_MODE_ABS))
+			break;
+	}
+	finish_wait(&ctx->event_wq, &w.wq);
+	return ret;
+}
+
 long aiodev_getevents(struct aiodev_context *ctx,
 		      struct aiodev_event __user *uevents,
 		      u32 min_nr, u32 max_nr, s64 timeout_nsec)
 {
-	int ret = 0;
-
-	if (min_nr && timeout_nsec < 0)
-		ret = wait_event_interruptible(ctx->event_wq,
-					       aiodev_events_ready(ctx, min_nr));
-	else if (min_nr && timeout_nsec > 0)
-		ret = wait_event_interruptible_hrtimeout(ctx->event_wq,
-							 aiodev_events_ready(ctx, min_nr),
-							 ns_to_ktime(timeout_nsec));
-	/* A relative timeout must not restart from scratch: like aio, -EINTR. */
-	if (ret == -ERESTARTSYS)
+	if (min_nr && timeout_nsec &&
+	    aiodev_wait_events(ctx, min_nr, timeout_nsec))
 		return -EINTR;
 	return aiodev_reap(ctx, uevents, max_nr);
 }
