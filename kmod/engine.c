@@ -613,13 +613,19 @@ aiodev_req_create(struct aiodev_context *ctx, const struct aiodev_req *r,
 		if (ret)
 			goto put_pages;
 	}
-	/* Reserve an index, and publish the request only with its id set. */
-	ret = xa_alloc_irq(&ctx->reqs, &index, NULL, xa_limit_32b, gfp);
+	/*
+	 * Lookups hold the lock: setting the id before dropping it publishes
+	 * the request only with its id set. The upper half makes a recycled
+	 * index a different id.
+	 */
+	xa_lock_irq(&ctx->reqs);
+	ret = __xa_alloc(&ctx->reqs, &index, req, xa_limit_32b, gfp);
+	if (!ret)
+		req->id = (u64)(u32)atomic_inc_return(&ctx->id_seq) << 32 |
+			  index;
+	xa_unlock_irq(&ctx->reqs);
 	if (ret)
 		goto put_pages;
-	/* The upper half makes a recycled index a different id. */
-	req->id = (u64)(u32)atomic_inc_return(&ctx->id_seq) << 32 | index;
-	xa_store_irq(&ctx->reqs, index, req, gfp);
 	return req;
 
 put_pages:
