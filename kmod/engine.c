@@ -8,7 +8,8 @@
  *    validate, allocate from aiodev_req_cache, pin the buffer's pages as
  *    direct I/O does, give it an id in ctx->reqs.
  *  arm, under the ctx->reqs lock                                  -> PENDING
- *    start its hrtimer at min(completion time, deadline).
+ *    start its hrtimer at min(completion time, deadline); a request due
+ *    at once (latency 0) goes straight to FIRED, without a timer.
  *
  *  PENDING --hrtimer fires (hard irq)-------------------------> FIRED
  *  PENDING --cancel: CANCEL ioctl, io_cancel(), a signal to a
@@ -649,6 +650,7 @@ static void aiodev_req_arm(struct aiodev_request *req,
 			   const struct aiodev_config *cfg)
 {
 	struct aiodev_context *ctx = req->ctx;
+	int state;
 	u64 fire_ns;
 
 	aiodev_account_submit(ctx);
@@ -659,15 +661,28 @@ static void aiodev_req_arm(struct aiodev_request *req,
 			    req->len, fire_ns,
 			    req->outcome == AIODEV_OUTCOME_TIMEOUT);
 
-	/* Cancellers claim under this lock: a PENDING request is armed. */
+	/*
+	 * Cancellers claim under this lock: a PENDING request is armed. One
+	 * due now (latency 0) skips the timer and its interrupt: it is
+	 * claimed as its callback would, and with bottom halves off here the
+	 * tasklet runs at local_bh_enable() rather than in ksoftirqd.
+	 */
+	state = fire_ns ? AIODEV_STATE_PENDING : AIODEV_STATE_FIRED;
+	local_bh_disable();
 	xa_lock_irq(&ctx->reqs);
-	if (atomic_cmpxchg(&req->state, AIODEV_STATE_NEW,
-			   AIODEV_STATE_PENDING) == AIODEV_STATE_NEW)
+	if (atomic_cmpxchg(&req->state, AIODEV_STATE_NEW, state) !=
+	    AIODEV_STATE_NEW) {
+		/* io_cancel() found the kiocb before we got here */
+		aiodev_queue_done(req);
+	} else if (fire_ns) {
 		hrtimer_start(&req->timer, ns_to_ktime(req->expires_ns),
 			      HRTIMER_MODE_ABS);
-	else	/* io_cancel() found the kiocb before we got here */
+	} else {
+		trace_aiodev_timer_fire(ctx->dev->index, req->id, 0);
 		aiodev_queue_done(req);
+	}
 	xa_unlock_irq(&ctx->reqs);
+	local_bh_enable();
 }
 
 static int aiodev_submit_one(struct aiodev_context *ctx,
