@@ -338,17 +338,22 @@ fi
 # ---- profiles ----------------------------------------------------------------
 # prof_run NAME CMD...: perf record of the whole guest while CMD runs.
 prof_run() {
-	_n=$1
+	_n=/out/prof/$1
 	shift
-	note "perf $_n"
-	perf record -a -g -F 499 -o /tmp/perf.data -- "$@" >/dev/null 2>/out/prof/$_n.err
-	perf report -i /tmp/perf.data --stdio --no-children --sort dso \
-		-g none >/out/prof/$_n.dso.txt 2>>/out/prof/$_n.err
-	perf report -i /tmp/perf.data --stdio --no-children --sort sym \
-		--percent-limit 0.1 -g none >/out/prof/$_n.flat.txt 2>>/out/prof/$_n.err
-	perf report -i /tmp/perf.data --stdio --no-children --sort sym \
-		--percent-limit 2 -g caller,0.5,callee --max-stack 12 \
-		>/out/prof/$_n.callers.txt 2>>/out/prof/$_n.err
+	note "perf ${_n##*/}"
+	perf record -a -g -F 999 -o /tmp/perf.data -- "$@" >/dev/null 2>"$_n.err"
+	{
+		perf report -i /tmp/perf.data --stdio --no-children --sort dso \
+			-g none >"$_n.dso.txt"
+		perf report -i /tmp/perf.data --stdio --no-children --sort sym \
+			--percent-limit 0.1 -g none >"$_n.flat.txt"
+		# Inclusive: the share of each path (device code and below).
+		perf report -i /tmp/perf.data --stdio --children --sort sym \
+			--percent-limit 0.5 -g none >"$_n.children.txt"
+		perf report -i /tmp/perf.data --stdio --no-children --sort sym \
+			--percent-limit 2 -g caller,0.5,callee --max-stack 12 \
+			>"$_n.callers.txt"
+	} 2>>"$_n.err"
 	rm -f /tmp/perf.data
 }
 if section prof && command -v perf >/dev/null 2>&1; then
