@@ -121,6 +121,25 @@ struct aiodev_request {
 
 static struct kmem_cache *aiodev_req_cache;
 
+/*
+ * A request's id: a per-file sequence number in the upper half, its index
+ * in ctx->reqs plus one in the lower half, so no id is ever 0. Indices
+ * start at 0: while a file has a single request in flight, as a
+ * synchronous read() always does, the xarray keeps it in its head and
+ * allocates no node.
+ */
+#define AIODEV_INDEX_LIMIT	XA_LIMIT(0, U32_MAX - 1)
+
+static u32 aiodev_index_to_id(u32 index)
+{
+	return index + 1;
+}
+
+static u32 aiodev_id_to_index(u64 id)
+{
+	return lower_32_bits(id) - 1;
+}
+
 /* Global bounds on what users can make the kernel hold (main.c sets them). */
 static atomic_t aiodev_nr_requests = ATOMIC_INIT(0);
 static atomic_long_t aiodev_pinned_pages = ATOMIC_LONG_INIT(0);
@@ -417,7 +436,7 @@ static void aiodev_complete(struct aiodev_request *req)
 			      now - req->submit_ns, now - req->expires_ns);
 
 	xa_lock_irq(&ctx->reqs);
-	__xa_erase(&ctx->reqs, lower_32_bits(req->id));
+	__xa_erase(&ctx->reqs, aiodev_id_to_index(req->id));
 	xa_unlock_irq(&ctx->reqs);
 	aiodev_uncharge(req);
 
@@ -620,10 +639,10 @@ aiodev_req_create(struct aiodev_context *ctx, const struct aiodev_req *r,
 	 * index a different id.
 	 */
 	xa_lock_irq(&ctx->reqs);
-	ret = __xa_alloc(&ctx->reqs, &index, req, xa_limit_32b, gfp);
+	ret = __xa_alloc(&ctx->reqs, &index, req, AIODEV_INDEX_LIMIT, gfp);
 	if (!ret)
 		req->id = (u64)(u32)atomic_inc_return(&ctx->id_seq) << 32 |
-			  index;
+			  aiodev_index_to_id(index);
 	xa_unlock_irq(&ctx->reqs);
 	if (ret)
 		goto put_pages;
@@ -639,7 +658,7 @@ put_pages:
 /* Undo aiodev_req_create() of a request that was never armed. */
 static void aiodev_req_destroy(struct aiodev_request *req)
 {
-	xa_erase_irq(&req->ctx->reqs, lower_32_bits(req->id));
+	xa_erase_irq(&req->ctx->reqs, aiodev_id_to_index(req->id));
 	aiodev_put_pages(req, false);
 	aiodev_uncharge(req);
 	aiodev_req_free(req);
@@ -1010,7 +1029,7 @@ int aiodev_cancel(struct aiodev_context *ctx, u64 id)
 	int ret;
 
 	xa_lock_irq(&ctx->reqs);
-	req = xa_load(&ctx->reqs, lower_32_bits(id));
+	req = xa_load(&ctx->reqs, aiodev_id_to_index(id));
 	ret = req && req->id == id ? aiodev_cancel_locked(req) : -ENOENT;
 	xa_unlock_irq(&ctx->reqs);
 	return ret;
@@ -1046,7 +1065,7 @@ struct aiodev_context *aiodev_context_create(struct aiodev_device *dev,
 	ctx->can_read = can_read;
 	ctx->can_write = can_write;
 	/* Irq-safe: io_cancel() claims requests with interrupts off. */
-	xa_init_flags(&ctx->reqs, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_IRQ);
+	xa_init_flags(&ctx->reqs, XA_FLAGS_ALLOC | XA_FLAGS_LOCK_IRQ);
 	spin_lock_init(&ctx->lock);
 	init_waitqueue_head(&ctx->event_wq);
 	init_waitqueue_head(&ctx->slot_wq);
