@@ -202,7 +202,7 @@ emit("  git %s; repetitions %s; values: median [min..max] over repetitions"
 emit("")
 
 # ---- 1. fio throughput ----------------------------------------------------
-FIO_RE = re.compile(r"^tput-(\w+)-(\w+)-qd(\d+)-(aiodev|nullb)-r(\d+)$")
+FIO_RE = re.compile(r"^tput-(\w+)-(\w+)-qd(\d+)-(aiodev|nullb|zero)-r(\d+)$")
 FIO = fio_jobs()
 tput = {}
 for name, r in FIO.items():
@@ -250,6 +250,12 @@ if tput:
         if (rw, eng, qd) == ("randread", "libaio", 32):
             goals.append(("fio libaio 4k randread QD32 IOPS, aiodev / null_blk", ">= 1.50",
                           ent["ratio"], ent["ratio"] >= 1.5, spread(ratios, "{:.2f}")))
+            z = tput[(rw, eng, qd)].get("zero", {})
+            zr = [z[r]["iops"] / n[r]["iops"] for r in z if r in n and n[r]["iops"]]
+            if zr:
+                ent["zero_iops"] = med([x["iops"] for x in z.values()])
+                ent["zero_ratio"] = med(zr)
+                ent["zero_ratio_all"] = zr
         # Data for the plot: IOPS vs QD, latency CDF at QD32.
     for rw in ("randread", "randwrite"):
         for eng in ("libaio", "io_uring"):
@@ -272,6 +278,13 @@ if tput:
                       [(v / 1e3, c) for v, c in bins_cdf(merged)], "clat_us cdf")
     emit("   CPU us/IO: the guest's busy time (both vCPUs) from the job's start of I/O to its"
          " end / IOs")
+    zent = [e for e in summary["fio"] if "zero_ratio" in e]
+    if zent:
+        e = zent[0]
+        emit("   ceiling: randread libaio QD32 on /dev/zero (no device, no pinning, no interrupt,"
+             " buffered): %.0f IOPS," % e["zero_iops"])
+        emit("            %s x null_blk: no device behind libaio can beat null_blk by more"
+             % spread(e["zero_ratio_all"], "{:.2f}"))
     emit("")
     ramp = float(conf.get("BENCH_FIO_RAMP_MS", 500)) / 1e3
     emit("   Events per I/O (medians; guest counters over each job's I/O phase): where the"
