@@ -13,7 +13,7 @@
 #   make demo           boot 6.12 and run `aiodev demo` in the guest
 #   make bench          boot 6.12 once and benchmark aiodev against null_blk
 #                       and itself; results in build/bench/<timestamp>/
-#                       (selftests/vm/bench.sh, README-bench.md)
+#                       (selftests/vm/bench.sh; README.md, Performance)
 #   make install        the module (modules_install, then depmod), the uapi
 #                       header, libaiodev (static, shared, aiodev.pc,
 #                       libaiodev.h), aiodev and aiodev-aio, the man pages

@@ -112,7 +112,7 @@ initrd=$BUILD/$kv/initramfs-bench.cpio
 AIODEV_TESTS_DIR=$BUILD/bench/bin AIODEV_VM_HOST_BINS=$bins \
 	"$VM_DIR/mkinitramfs.sh" "$kv" bench "$initrd"
 
-log "booting $kv for the benchmark, clock $clock (results: ${res#"$ROOT"/}; about 15 minutes)"
+log "booting $kv for the benchmark, clock $clock (results: ${res#"$ROOT"/}; about 10 minutes)"
 t0=$SECONDS
 rc=0
 # The results directory is the guest's /out, over virtio-9p.
