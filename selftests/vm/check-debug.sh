@@ -25,6 +25,10 @@ export AIODEV_FIO_TIMEOUT=${AIODEV_FIO_TIMEOUT:-600}
 export AIODEV_STRESS_SECONDS=${AIODEV_STRESS_SECONDS:-60}
 # 1,000,000 calls (make check's) take over 5 minutes under KASAN in TCG.
 export AIODEV_FUZZ_CALLS=${AIODEV_FUZZ_CALLS:-200000}
+# Submitting fio's 64 requests takes ~20 ms there: latencies that let
+# the whole-device run's queue get deep, still jittered out of order.
+export AIODEV_FIO_WHOLE_LATENCY_NS=${AIODEV_FIO_WHOLE_LATENCY_NS:-20000000}
+export AIODEV_FIO_WHOLE_JITTER_NS=${AIODEV_FIO_WHOLE_JITTER_NS:-20000000}
 # The host gates (checkpatch, sparse, DKMS, ...) belong to `make check`.
 export AIODEV_SKIP_GATES=${AIODEV_SKIP_GATES:-1}
 

@@ -16,12 +16,18 @@
 # deep-queue one. Needs fio (AIODEV_VM_HOST_BINS=fio). Restores the
 # module's default latency/jitter and zeroes [56 MiB, 60 MiB) again, which
 # the kselftest programs expect to read as zeros.
-# Env: AIODEV_FIO_TIMEOUT (seconds per fio run, default 300).
+# Env: AIODEV_FIO_TIMEOUT (seconds per fio run, default 300);
+# AIODEV_FIO_WHOLE_LATENCY_NS and AIODEV_FIO_WHOLE_JITTER_NS (20000 and
+# 500000): the queue only gets deep if submitting 64 requests takes less
+# than a latency, so a slow kernel (KASAN under TCG: check-debug) needs
+# longer ones.
 
 fw_dev=/dev/aiodev0
 fw_sys=/sys/class/misc/aiodev0
 fw_tmo=${AIODEV_FIO_TIMEOUT:-300}
 fw_out=/tmp/fio-whole.out
+fw_lat=${AIODEV_FIO_WHOLE_LATENCY_NS:-20000}
+fw_jit=${AIODEV_FIO_WHOLE_JITTER_NS:-500000}
 
 # fw_run ARGS...: one fio job "w" over the whole device; sets fw_rc,
 # fw_err (terse error field), fw_secs, fw_riops, fw_wiops.
@@ -72,10 +78,11 @@ fw_main() {
 		not_ok "fio whole device: fio is in the guest (AIODEV_VM_HOST_BINS=fio)"
 		return
 	fi
-	if ! fw_cfg 20000 500000; then
-		not_ok "fio whole device: set latency 20 us, jitter 500 us through sysfs"
+	if ! fw_cfg "$fw_lat" "$fw_jit"; then
+		not_ok "fio whole device: set latency $fw_lat ns, jitter $fw_jit ns through sysfs"
 		return
 	fi
+	echo "# fio-whole: latency $fw_lat ns + U(0, $fw_jit ns)"
 	_fw_peak0=$(cat "$fw_sys/stats/peak_in_flight")
 	fw_expect_clean "randrw 4k iodepth 64 jitter" --rw=randrw --rwmixread=50 --bs=4k
 	fw_expect_clean "randwrite 4k/16k/64k iodepth 64 jitter" --rw=randwrite \
