@@ -79,3 +79,43 @@ wait_open() {
 		sleep 0.1
 	done
 }
+
+# fio for the guest.d steps. fio_terse TIMEOUT ARGS...: one fio job, terse
+# output in $FIO_OUT, killed after TIMEOUT seconds. Sets fio_rc (exit
+# status, 137 if killed), fio_err (fio's error field), fio_riops,
+# fio_wiops and fio_secs.
+FIO_OUT=/tmp/fio.out
+# shellcheck disable=SC2034 # read by the guest.d steps
+fio_terse() {
+	_fio_tmo=$1
+	shift
+	_fio_t0=$(date +%s)
+	timeout -s KILL "$_fio_tmo" fio --output-format=terse --name=j "$@" \
+		>"$FIO_OUT" 2>&1
+	fio_rc=$?
+	fio_secs=$(($(date +%s) - _fio_t0))
+	fio_err=$(fio_field 5)
+	fio_riops=$(fio_field 8)
+	fio_wiops=$(fio_field 49)
+}
+
+# fio_field N: field N of the job's terse (version 3) line.
+fio_field() {
+	awk -F';' -v f="$1" '$1 == "3" && $3 == "j" { print $f; exit }' "$FIO_OUT"
+}
+
+# A clean run: exit 0, fio's error field 0, no verify complaint.
+fio_clean() {
+	[ "$fio_rc" -eq 0 ] && [ "$fio_err" = 0 ] &&
+		! grep -Eq 'verify: |bad magic|[Vv]erify failed|err=[1-9]' "$FIO_OUT"
+}
+
+# fio_caught_corruption: the run failed on a verify error.
+fio_caught_corruption() {
+	[ "$fio_rc" -ne 0 ] && grep -Eq 'verify: |bad magic|err=84' "$FIO_OUT"
+}
+
+# fio_show TAG: fio's non-terse output as "# TAG:" notes.
+fio_show() {
+	grep -v '^3;' "$FIO_OUT" | head -n 20 | sed "s/^/# $1:   /"
+}

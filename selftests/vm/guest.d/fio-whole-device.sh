@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# shellcheck shell=sh
+# shellcheck shell=sh disable=SC2154 # fio_* come from fio_terse (guest-lib.sh)
 # guest.d step: data integrity over the whole of /dev/aiodev0 (64 MiB)
 # under fio with crc32c verification, requests completing out of order
 # (device latency 20 us + U(0, 500 us) jitter, set through sysfs), libaio,
@@ -25,33 +25,16 @@
 fw_dev=/dev/aiodev0
 fw_sys=/sys/class/misc/aiodev0
 fw_tmo=${AIODEV_FIO_TIMEOUT:-300}
-fw_out=/tmp/fio-whole.out
 fw_lat=${AIODEV_FIO_WHOLE_LATENCY_NS:-20000}
 fw_jit=${AIODEV_FIO_WHOLE_JITTER_NS:-500000}
 
-# fw_run ARGS...: one fio job "w" over the whole device; sets fw_rc,
-# fw_err (terse error field), fw_secs, fw_riops, fw_wiops.
+# fw_run ARGS...: one fio job over the whole device (fio_terse in
+# guest-lib.sh).
 fw_run() {
-	_fw_t0=$(date +%s)
-	timeout -s KILL "$fw_tmo" fio --output-format=terse --name=w \
-		--filename="$fw_dev" --size=64m --direct=1 --ioengine=libaio \
-		--iodepth=64 --iodepth_batch_submit=16 \
+	fio_terse "$fw_tmo" --filename="$fw_dev" --size=64m --direct=1 \
+		--ioengine=libaio --iodepth=64 --iodepth_batch_submit=16 \
 		--iodepth_batch_complete_min=1 --verify=crc32c --do_verify=1 \
-		--verify_fatal=1 --randseed=4242 "$@" >"$fw_out" 2>&1
-	fw_rc=$?
-	fw_secs=$(($(date +%s) - _fw_t0))
-	fw_err=$(awk -F';' '$1 == "3" && $3 == "w" { print $5; exit }' "$fw_out")
-	fw_riops=$(awk -F';' '$1 == "3" && $3 == "w" { print $8; exit }' "$fw_out")
-	fw_wiops=$(awk -F';' '$1 == "3" && $3 == "w" { print $49; exit }' "$fw_out")
-}
-
-fw_clean() {
-	[ "$fw_rc" -eq 0 ] && [ "$fw_err" = 0 ] &&
-		! grep -Eq 'verify: |bad magic|[Vv]erify failed|err=[1-9]' "$fw_out"
-}
-
-fw_show() {
-	grep -v '^3;' "$fw_out" | head -n 20 | sed 's/^/# fio-whole:   /'
+		--verify_fatal=1 --randseed=4242 "$@"
 }
 
 # fw_expect_clean DESC ARGS...
@@ -59,13 +42,13 @@ fw_expect_clean() {
 	_fw_d=$1
 	shift
 	fw_run "$@"
-	if fw_clean; then
+	if fio_clean; then
 		ok "fio whole device, $_fw_d: no errors, no verify mismatch"
 	else
-		not_ok "fio whole device, $_fw_d: no errors, no verify mismatch (rc=$fw_rc err=${fw_err:-none})"
-		fw_show
+		not_ok "fio whole device, $_fw_d: no errors, no verify mismatch (rc=$fio_rc err=${fio_err:-none})"
+		fio_show fio-whole
 	fi
-	echo "# fio-whole: $_fw_d: read IOPS=${fw_riops:-?} write IOPS=${fw_wiops:-?} (${fw_secs}s)"
+	echo "# fio-whole: $_fw_d: read IOPS=${fio_riops:-?} write IOPS=${fio_wiops:-?} (${fio_secs}s)"
 }
 
 fw_cfg() {
@@ -89,14 +72,14 @@ fw_main() {
 		--bssplit=4k/50:16k/30:64k/20
 
 	# Negative control: same job, one block zeroed behind fio's back.
-	if fw_clean; then
+	if fio_clean; then
 		dd if=/dev/zero of="$fw_dev" bs=4096 seek=4000 count=1 conv=notrunc 2>/dev/null
 		fw_run --rw=randwrite --bssplit=4k/50:16k/30:64k/20 --verify_only=1
-		if [ "$fw_rc" -ne 0 ] && grep -Eq 'verify: |bad magic|err=84' "$fw_out"; then
-			ok "fio whole device: verify catches a zeroed block (rc=$fw_rc)"
+		if fio_caught_corruption; then
+			ok "fio whole device: verify catches a zeroed block (rc=$fio_rc)"
 		else
-			not_ok "fio whole device: verify catches a zeroed block (rc=$fw_rc err=${fw_err:-none})"
-			fw_show
+			not_ok "fio whole device: verify catches a zeroed block (rc=$fio_rc err=${fio_err:-none})"
+			fio_show fio-whole
 		fi
 	fi
 
@@ -108,7 +91,7 @@ fw_main() {
 	check "fio whole device: [56 MiB, 60 MiB) zeroed again" \
 		dd if=/dev/zero of="$fw_dev" bs=1048576 seek=56 count=4 conv=notrunc
 	echo "# fio-whole: peak_in_flight before $_fw_peak0, after $(cat "$fw_sys/stats/peak_in_flight")"
-	rm -f "$fw_out"
+	rm -f "$FIO_OUT"
 }
 
 fw_main

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# shellcheck shell=sh
+# shellcheck shell=sh disable=SC2154 # fio_* come from fio_terse (guest-lib.sh)
 # Guest step (sourced by guest-check.sh's step_guest_d, guest-lib.sh loaded,
 # module loaded with nr_devices=2): Debian's fio against /dev/aiodev0.
 #
@@ -21,7 +21,6 @@ kf_dev=/dev/aiodev0
 kf_sys=/sys/class/misc/aiodev0
 kf_tmo=${AIODEV_FIO_TIMEOUT:-300}
 kf_size=${AIODEV_FIO_SIZE:-16m}
-kf_out=/tmp/kaio-fio.out
 
 # kf_cfg LATENCY JITTER TIMEOUT (ns), through sysfs.
 kf_cfg() {
@@ -38,30 +37,11 @@ kf_is_default() {
 		[ "$(cat "$kf_sys/timeout_nsec")" = 0 ]
 }
 
-# kf_run ARGS...: one fio job (named v) on $kf_dev, 4 KiB blocks,
-# O_DIRECT, crc32c verify after writing, ARGS added; terse output in
-# $kf_out, bounded by $kf_tmo. Sets kf_rc (exit status, 137 if killed), kf_err (fio's error
-# field), kf_riops/kf_wiops and kf_secs.
+# kf_run ARGS...: one fio job on $kf_dev, 4 KiB blocks, O_DIRECT, crc32c
+# verify after writing, ARGS added (fio_terse in guest-lib.sh).
 kf_run() {
-	_kf_t0=$(date +%s)
-	timeout -s KILL "$kf_tmo" fio --output-format=terse --name=v \
-		--filename="$kf_dev" --bs=4k --direct=1 --verify=crc32c \
-		--do_verify=1 --verify_fatal=1 "$@" >"$kf_out" 2>&1
-	kf_rc=$?
-	kf_secs=$(($(date +%s) - _kf_t0))
-	kf_err=$(awk -F';' '$1 == "3" && $3 == "v" { print $5; exit }' "$kf_out")
-	kf_riops=$(awk -F';' '$1 == "3" && $3 == "v" { print $8; exit }' "$kf_out")
-	kf_wiops=$(awk -F';' '$1 == "3" && $3 == "v" { print $49; exit }' "$kf_out")
-}
-
-# A clean run: exit 0, fio's error field 0, no verify complaint.
-kf_clean() {
-	[ "$kf_rc" -eq 0 ] && [ "$kf_err" = 0 ] &&
-		! grep -Eq 'verify: |bad magic|[Vv]erify failed|err=[1-9]' "$kf_out"
-}
-
-kf_show_output() {
-	grep -v '^3;' "$kf_out" | head -n 20 | sed 's/^/# kaio-fio:   /'
+	fio_terse "$kf_tmo" --filename="$kf_dev" --bs=4k --direct=1 \
+		--verify=crc32c --do_verify=1 --verify_fatal=1 "$@"
 }
 
 # kf_expect_clean DESC ARGS...: run fio, one TAP line, IOPS as a note.
@@ -69,13 +49,13 @@ kf_expect_clean() {
 	_kf_d=$1
 	shift
 	kf_run "$@"
-	if kf_clean; then
+	if fio_clean; then
 		ok "fio $_kf_d: no errors"
 	else
-		not_ok "fio $_kf_d: no errors (rc=$kf_rc err=${kf_err:-none})"
-		kf_show_output
+		not_ok "fio $_kf_d: no errors (rc=$fio_rc err=${fio_err:-none})"
+		fio_show kaio-fio
 	fi
-	echo "# kaio-fio: $_kf_d: read IOPS=${kf_riops:-?} write IOPS=${kf_wiops:-?} (${kf_secs}s)"
+	echo "# kaio-fio: $_kf_d: read IOPS=${fio_riops:-?} write IOPS=${fio_wiops:-?} (${fio_secs}s)"
 }
 
 kf_main() {
@@ -112,30 +92,30 @@ kf_main() {
 	# Negative control 1: fio's verify sees a block corrupted behind its
 	# back (same job, same random sequence, --verify_only).
 	kf_run --size=1m --rw=randwrite --ioengine=psync --iodepth=1
-	if kf_clean; then
+	if fio_clean; then
 		dd if=/dev/zero of="$kf_dev" bs=4096 seek=100 count=1 conv=notrunc 2>/dev/null
 		kf_run --size=1m --rw=randwrite --ioengine=psync \
 			--iodepth=1 --verify_only=1
-		if [ "$kf_rc" -ne 0 ] && grep -Eq 'verify: |bad magic|err=84' "$kf_out"; then
-			ok "fio verify catches a corrupted block (rc=$kf_rc)"
+		if fio_caught_corruption; then
+			ok "fio verify catches a corrupted block (rc=$fio_rc)"
 		else
-			not_ok "fio verify catches a corrupted block (rc=$kf_rc err=${kf_err:-none})"
-			kf_show_output
+			not_ok "fio verify catches a corrupted block (rc=$fio_rc err=${fio_err:-none})"
+			fio_show kaio-fio
 		fi
 	else
-		not_ok "fio verify catches a corrupted block (setup write failed, rc=$kf_rc)"
-		kf_show_output
+		not_ok "fio verify catches a corrupted block (setup write failed, rc=$fio_rc)"
+		fio_show kaio-fio
 	fi
 
 	# Negative control 2: every request times out (deadline 5 us before
 	# the 20 us latency): fio must report ETIMEDOUT, not pass.
 	if kf_cfg 20000 0 5000; then
 		kf_run --size=1m --rw=randwrite --ioengine=libaio --iodepth=4
-		if [ "$kf_rc" -ne 0 ] && [ "${kf_err:-0}" != 0 ]; then
-			ok "fio reports device timeouts (rc=$kf_rc err=$kf_err)"
+		if [ "$fio_rc" -ne 0 ] && [ "${fio_err:-0}" != 0 ]; then
+			ok "fio reports device timeouts (rc=$fio_rc err=$fio_err)"
 		else
-			not_ok "fio reports device timeouts (rc=$kf_rc err=${kf_err:-none})"
-			kf_show_output
+			not_ok "fio reports device timeouts (rc=$fio_rc err=${fio_err:-none})"
+			fio_show kaio-fio
 		fi
 	else
 		not_ok "fio: set timeout 5000 through sysfs"
@@ -145,7 +125,7 @@ kf_main() {
 	check "fio: device back at default latency/jitter/timeout" kf_is_default
 	check "fio: nothing left in flight on aiodev0" \
 		test "$(cat "$kf_sys/stats/in_flight")" = 0
-	rm -f "$kf_out"
+	rm -f "$FIO_OUT"
 }
 
 kf_main
