@@ -95,6 +95,7 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 	echo "host_ncpu=$(nproc)"
 	echo "host_kernel=$(uname -r)"
 	echo "qemu=$(qemu-system-x86_64 --version | head -n1)"
+	echo "vm_cpu=$(vm_cpu)"
 	echo "guest_kernel_pkg=$kv"
 	echo "vm_smp=${AIODEV_VM_SMP:-2}"
 	echo "vm_mem=${AIODEV_VM_MEM:-2G}"

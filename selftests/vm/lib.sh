@@ -81,6 +81,27 @@ kernel_cache() {
 	esac
 }
 
+# vm_cpu: the guest CPU model for QEMU's -cpu. QEMU before 8.1 (Debian
+# 12 has 7.2) computes RFLAGS after LOCK CMPXCHG16B from stale state
+# (selftests/aiodev/emulator.c): SLUB runs that instruction on every
+# lockless allocation, and the garbage flags (TF, DF, ...) that an
+# interrupt then saves and restores crash the guest kernel at random, as
+# in issue 11. Such a QEMU gets a CPU without CMPXCHG16B, which the kernel
+# does without. AIODEV_VM_CPU overrides the choice.
+vm_cpu() {
+	local ver
+	if [[ -n ${AIODEV_VM_CPU:-} ]]; then
+		echo "$AIODEV_VM_CPU"
+		return
+	fi
+	ver=$(qemu-system-x86_64 --version | sed -n 's/^QEMU emulator version \([0-9]*\.[0-9]*\).*/\1/p')
+	if [[ -z $ver ]] || ((${ver%%.*} < 8 || (${ver%%.*} == 8 && ${ver#*.} < 1))); then
+		echo qemu64,-cx16
+	else
+		echo qemu64
+	fi
+}
+
 # Labels of the kernels to test, in order.
 kernel_labels() { echo "${AIODEV_KERNELS:-6.1 6.12 6.12-rt}"; }
 
@@ -144,7 +165,7 @@ scan_splats() {
 # (stress, fuzz, whole-device fio, kmemleak) and its splat count.
 print_figures() {
 	# A run of a subset may have none of them: not an error.
-	{ grep -hE '^# (stress: ([0-9]+ threads|reads verified)|fuzz: [0-9]+ ioctl calls|fio-whole: |vm: kmemleak: )' "$1" || true; } |
+	{ grep -hE '^# (stress: ([0-9]+ threads|reads verified)|fuzz: [0-9]+ ioctl calls|fio-whole: |uring_stress: |vm: kmemleak: )' "$1" || true; } |
 		sed 's/^# /  /'
 	echo "  splats in the console: $(splat_lines "$2" | wc -l)"
 }

@@ -78,6 +78,7 @@ q() { printf "'%s'" "${1//\'/}"; }
 	# defaults apply otherwise. AIODEV_KMEMLEAK=1 (check-debug) makes the
 	# kmemleak steps fail if the kernel has no kmemleak.
 	for v in AIODEV_STRESS_SECONDS AIODEV_STRESS_THREADS AIODEV_FUZZ_CALLS \
+		AIODEV_URING_STRESS_SECONDS \
 		AIODEV_FIO_TIMEOUT AIODEV_FIO_SIZE AIODEV_FIO_WHOLE_LATENCY_NS \
 		AIODEV_FIO_WHOLE_JITTER_NS AIODEV_KMEMLEAK; do
 		[[ -z ${!v:-} ]] || echo "export $v=$(q "${!v}")"

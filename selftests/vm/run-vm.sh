@@ -9,7 +9,8 @@
 #
 # Environment: AIODEV_VM_MEM (1G), AIODEV_VM_SMP (2), AIODEV_VM_TIMEOUT
 # (seconds, 600), AIODEV_VM_APPEND (extra kernel command line),
-# AIODEV_VM_QEMU_ARGS (extra QEMU arguments, word-split).
+# AIODEV_VM_QEMU_ARGS (extra QEMU arguments, word-split), AIODEV_VM_CPU
+# (the -cpu model; see vm_cpu in lib.sh).
 set -euo pipefail
 # shellcheck source=selftests/vm/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -37,7 +38,8 @@ append="console=ttyS0 panic=-1 oops=panic edd=off ${AIODEV_VM_APPEND:-}"
 read -ra extra <<<"${AIODEV_VM_QEMU_ARGS:-}"
 # shellcheck disable=SC2054 # commas are QEMU option syntax
 qemu=(
-	qemu-system-x86_64 -accel tcg -smp "${AIODEV_VM_SMP:-2}" -m "${AIODEV_VM_MEM:-1G}"
+	qemu-system-x86_64 -accel tcg -cpu "$(vm_cpu)"
+	-smp "${AIODEV_VM_SMP:-2}" -m "${AIODEV_VM_MEM:-1G}"
 	-nographic -nodefaults -no-user-config -no-reboot
 	-bios qboot.rom
 	-kernel "$kernel" -initrd "$initrd" -append "$append"
