@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The differences between the kernels aiodev supports (6.1 and 6.12), kept
+ * The differences between the kernels aiodev supports (6.1 to 7.x), kept
  * in one place so the rest of the module reads as plain current kernel code.
  */
 #ifndef _AIODEV_COMPAT_H
@@ -8,6 +8,7 @@
 
 #include <linux/eventfd.h>
 #include <linux/fs.h>
+#include <linux/hrtimer.h>
 #include <linux/uio.h>
 #include <linux/version.h>
 
@@ -18,6 +19,22 @@ static inline void aiodev_eventfd_signal(struct eventfd_ctx *ctx)
 	eventfd_signal(ctx, 1);
 #else
 	eventfd_signal(ctx);
+#endif
+}
+
+/*
+ * hrtimer_setup() appeared in 6.13 and hrtimer_init() went away in 6.15;
+ * the callback is __private since, set only by the setup call.
+ */
+static inline void aiodev_hrtimer_setup(struct hrtimer *timer,
+					enum hrtimer_restart (*fn)(struct hrtimer *),
+					clockid_t clock_id, enum hrtimer_mode mode)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
+	hrtimer_init(timer, clock_id, mode);
+	timer->function = fn;
+#else
+	hrtimer_setup(timer, fn, clock_id, mode);
 #endif
 }
 

@@ -98,7 +98,9 @@ struct aiodev_request {
 	u8 outcome;
 	u8 origin;
 	/* Pages are pinned (unpin_user_page), else referenced (put_page). */
-	bool pages_pinned;
+	bool pages_pinned:1;
+	/* A read into user memory: its pages must end up dirty. */
+	bool dirty_pages:1;
 	/* Planned errno for TIMEOUT and FAULT. */
 	int error;
 	u32 len;
@@ -167,7 +169,6 @@ static bool aiodev_req_reads(const struct aiodev_request *req)
 static int aiodev_get_pages(struct aiodev_request *req, struct iov_iter *iter,
 			    gfp_t gfp)
 {
-	bool dirty = aiodev_req_reads(req) && user_backed_iter(iter);
 	int nr = iov_iter_npages(iter, INT_MAX);
 	struct bio_vec *bv = req->inline_bvecs;
 	unsigned int filled = 0;
@@ -182,6 +183,8 @@ static int aiodev_get_pages(struct aiodev_request *req, struct iov_iter *iter,
 			return -ENOMEM;
 	}
 	req->bvec = bv;
+	/* As direct I/O: kernel pages (fixed buffers, splice) stay as they are. */
+	req->dirty_pages = aiodev_req_reads(req) && user_backed_iter(iter);
 	BUILD_BUG_ON(sizeof(*bv) < sizeof(struct page *));
 
 	while (iov_iter_count(iter) && filled < nr) {
@@ -206,8 +209,12 @@ static int aiodev_get_pages(struct aiodev_request *req, struct iov_iter *iter,
 			/* Borrowed pages (bvec iterators) get a reference. */
 			if (ref == AIODEV_PAGES_BORROWED)
 				get_page(page);
-			/* A read will store into the page from softirq. */
-			if (dirty && !PageCompound(page))
+			/*
+			 * A read will store into the page from softirq, where
+			 * the folio lock can't be taken: dirty it now, whatever
+			 * the size of its folio.
+			 */
+			if (req->dirty_pages)
 				set_page_dirty_lock(page);
 			bvec_set_page(&bv[filled++], page, chunk, offset);
 			got -= chunk;
@@ -233,7 +240,7 @@ static void aiodev_put_pages(struct aiodev_request *req, bool dirty)
 	for (i = 0; i < req->nr_bvecs; i++) {
 		struct page *page = req->bvec[i].bv_page;
 
-		if (dirty && !PageCompound(page))
+		if (dirty)
 			set_page_dirty_lock(page);
 		if (req->pages_pinned)
 			unpin_user_page(page);
@@ -266,20 +273,21 @@ static bool aiodev_pages_dirty(const struct aiodev_request *req)
 {
 	unsigned int i;
 
-	for (i = 0; i < req->nr_bvecs; i++) {
-		struct page *page = req->bvec[i].bv_page;
-
-		if (!PageDirty(page) && !PageCompound(page))
+	for (i = 0; i < req->nr_bvecs; i++)
+		if (!folio_test_dirty(page_folio(req->bvec[i].bv_page)))
 			return false;
-	}
 	return true;
 }
 
-/* Tasklet: unpin now, unless a read's page lost its dirty bit. */
+/*
+ * Tasklet: unpin now, unless a folio a read stored into lost its dirty bit
+ * (written back meanwhile): as bio_check_pages_dirty(), dirty it again
+ * where the folio lock may be taken.
+ */
 static void aiodev_release(struct aiodev_device *dev,
 			   struct aiodev_request *req, bool data_moved)
 {
-	if (data_moved && aiodev_req_reads(req) && !aiodev_pages_dirty(req)) {
+	if (data_moved && req->dirty_pages && !aiodev_pages_dirty(req)) {
 		if (llist_add(&req->node, &dev->release_list))
 			schedule_work(&dev->release_work);
 		return;
@@ -406,7 +414,7 @@ static void aiodev_post_event(struct aiodev_context *ctx,
 		.op = req->op,
 	};
 	/* Slots bound the unreaped events, so the ring never overflows. */
-	ctx->nr_events++;
+	WRITE_ONCE(ctx->nr_events, ctx->nr_events + 1);
 	wake_up(&ctx->event_wq);
 }
 
@@ -444,7 +452,7 @@ static void aiodev_complete(struct aiodev_request *req)
 	aiodev_count(&ctx->stats, &dev->stats, req, cancelled);
 	if (req->origin != AIODEV_ORIGIN_IOCTL) {
 		/* Its slot: an ioctl request's is freed by GETEVENTS instead. */
-		ctx->nr_outstanding--;
+		WRITE_ONCE(ctx->nr_outstanding, ctx->nr_outstanding - 1);
 		wake_up(&ctx->slot_wq);
 	} else if (!ctx->closing) {
 		aiodev_post_event(ctx, req, result, now);
@@ -545,9 +553,14 @@ static u64 aiodev_plan(struct aiodev_request *req, const struct aiodev_req *r,
 		  cfg->timeout_nsec;
 
 	/* Every request counts towards every-Nth, whatever else happens. */
-	if (cfg->fail_every_nth &&
-	    !(atomic64_inc_return(&dev->fault_seq) % cfg->fail_every_nth))
-		fault = cfg->fail_nth_errno;
+	if (cfg->fail_every_nth) {
+		u32 rem;
+
+		div_u64_rem(atomic64_inc_return(&dev->fault_seq),
+			    cfg->fail_every_nth, &rem);
+		if (!rem)
+			fault = cfg->fail_nth_errno;
+	}
 	if (cfg->fail_len && r->op != AIODEV_OP_NOP &&
 	    r->offset < cfg->fail_offset + cfg->fail_len &&
 	    cfg->fail_offset < r->offset + r->len)
@@ -619,8 +632,8 @@ aiodev_req_create(struct aiodev_context *ctx, const struct aiodev_req *r,
 		.user_data = r->user_data,
 		.bvec = req->inline_bvecs,
 	};
-	hrtimer_init(&req->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
-	req->timer.function = aiodev_timer_fn;
+	aiodev_hrtimer_setup(&req->timer, aiodev_timer_fn, CLOCK_MONOTONIC,
+			     HRTIMER_MODE_ABS);
 
 	if (iter) {
 		ret = aiodev_get_pages(req, iter, gfp);
@@ -731,7 +744,7 @@ static int aiodev_submit_one(struct aiodev_context *ctx,
 	}
 
 	req = aiodev_req_create(ctx, r, r->op == AIODEV_OP_NOP ? NULL : &iter,
-				AIODEV_ORIGIN_IOCTL, GFP_KERNEL);
+				AIODEV_ORIGIN_IOCTL, GFP_KERNEL_ACCOUNT);
 	if (IS_ERR(req)) {
 		ret = PTR_ERR(req);
 		goto put_eventfd;
@@ -760,7 +773,7 @@ static long aiodev_reserve_slots(struct aiodev_context *ctx, u32 want,
 	for (;;) {
 		spin_lock_bh(&ctx->lock);
 		got = min(want, ctx->depth - ctx->nr_outstanding);
-		ctx->nr_outstanding += got;
+		WRITE_ONCE(ctx->nr_outstanding, ctx->nr_outstanding + got);
 		spin_unlock_bh(&ctx->lock);
 		if (got)
 			return got;
@@ -776,7 +789,7 @@ static long aiodev_reserve_slots(struct aiodev_context *ctx, u32 want,
 static void aiodev_release_slots(struct aiodev_context *ctx, u32 nr)
 {
 	spin_lock_bh(&ctx->lock);
-	ctx->nr_outstanding -= nr;
+	WRITE_ONCE(ctx->nr_outstanding, ctx->nr_outstanding - nr);
 	spin_unlock_bh(&ctx->lock);
 	wake_up(&ctx->slot_wq);
 }
@@ -869,11 +882,16 @@ ssize_t aiodev_submit_kiocb(struct aiodev_context *ctx, struct kiocb *iocb,
 	if (ret < 0)
 		return ret == -EAGAIN ? -EBUSY : ret;
 
+	/*
+	 * IOCB_NOWAIT means "do not wait for the device", as for block
+	 * direct I/O, which allocates its bio with GFP_KERNEL all the same:
+	 * a GFP_NOWAIT failure would end the I/O with a spurious -ENOMEM.
+	 */
 	aiodev_config_get(ctx->dev, &cfg);
 	req = aiodev_req_create(ctx, &r, iter,
 				is_sync_kiocb(iocb) ? AIODEV_ORIGIN_SYNC :
 						      AIODEV_ORIGIN_AIO,
-				nowait ? GFP_NOWAIT : GFP_KERNEL);
+				GFP_KERNEL_ACCOUNT);
 	if (IS_ERR(req)) {
 		aiodev_release_slots(ctx, 1);
 		return PTR_ERR(req);
@@ -940,8 +958,8 @@ static long aiodev_reap(struct aiodev_context *ctx,
 		}
 		spin_lock_bh(&ctx->lock);
 		ctx->ring_head = head;
-		ctx->nr_events -= n;
-		ctx->nr_outstanding -= n;
+		WRITE_ONCE(ctx->nr_events, ctx->nr_events - n);
+		WRITE_ONCE(ctx->nr_outstanding, ctx->nr_outstanding - n);
 		spin_unlock_bh(&ctx->lock);
 		wake_up(&ctx->slot_wq);
 		done += n;
@@ -987,8 +1005,9 @@ static int aiodev_wait_events(struct aiodev_context *ctx, u32 min_nr,
 	ktime_t expires = 0;
 	int ret = 0;
 
+	/* A timeout of years must not wrap around into the past. */
 	if (timeout_nsec > 0)
-		expires = ktime_add_ns(ktime_get(), timeout_nsec);
+		expires = ktime_add_safe(ktime_get(), ns_to_ktime(timeout_nsec));
 	init_wait(&w.wq);
 	w.wq.func = aiodev_events_wake;
 	for (;;) {
@@ -1030,7 +1049,15 @@ int aiodev_cancel(struct aiodev_context *ctx, u64 id)
 
 	xa_lock_irq(&ctx->reqs);
 	req = xa_load(&ctx->reqs, aiodev_id_to_index(id));
-	ret = req && req->id == id ? aiodev_cancel_locked(req) : -ENOENT;
+	/*
+	 * Until it is armed, a request's submission may still fail (its id
+	 * written back to a bad pointer): it does not exist yet.
+	 */
+	if (!req || req->id != id ||
+	    atomic_read(&req->state) == AIODEV_STATE_NEW)
+		ret = -ENOENT;
+	else
+		ret = aiodev_cancel_locked(req);
 	xa_unlock_irq(&ctx->reqs);
 	return ret;
 }
@@ -1051,12 +1078,12 @@ __poll_t aiodev_context_poll(struct aiodev_context *ctx)
 struct aiodev_context *aiodev_context_create(struct aiodev_device *dev,
 					     bool can_read, bool can_write)
 {
-	struct aiodev_context *ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	struct aiodev_context *ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 
 	if (!ctx)
 		return NULL;
 	ctx->depth = aiodev_queue_depth;
-	ctx->ring = kvcalloc(ctx->depth, sizeof(*ctx->ring), GFP_KERNEL);
+	ctx->ring = kvcalloc(ctx->depth, sizeof(*ctx->ring), GFP_KERNEL_ACCOUNT);
 	if (!ctx->ring) {
 		kfree(ctx);
 		return NULL;
@@ -1199,7 +1226,8 @@ void aiodev_device_engine_exit(struct aiodev_device *dev)
 
 int aiodev_engine_init(void)
 {
-	aiodev_req_cache = KMEM_CACHE(aiodev_request, 0);
+	/* Requests, like everything a user makes us hold, count in its memcg. */
+	aiodev_req_cache = KMEM_CACHE(aiodev_request, SLAB_ACCOUNT);
 	return aiodev_req_cache ? 0 : -ENOMEM;
 }
 

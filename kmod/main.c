@@ -48,6 +48,12 @@ MODULE_PARM_DESC(max_pinned_mb, "User memory in MiB that requests in flight may 
 unsigned long aiodev_max_pinned_pages;
 
 static struct aiodev_device *aiodev_devices;
+/*
+ * Set once every device is registered. A node is visible from its
+ * misc_register() on, and a failing init frees what an open file would
+ * point to: until then, open fails.
+ */
+static bool aiodev_ready;
 
 static struct aiodev_device *aiodev_from_misc(struct file *file)
 {
@@ -60,6 +66,9 @@ static int aiodev_open(struct inode *inode, struct file *file)
 	struct aiodev_device *dev = aiodev_from_misc(file);
 	struct aiodev_context *ctx;
 
+	/* Pairs with the release at the end of aiodev_init(). */
+	if (!smp_load_acquire(&aiodev_ready))
+		return -ENODEV;
 	ctx = aiodev_context_create(dev, file->f_mode & FMODE_READ,
 				    file->f_mode & FMODE_WRITE);
 	if (!ctx)
@@ -346,6 +355,8 @@ static int __init aiodev_init(void)
 		}
 		aiodev_debugfs_add(&aiodev_devices[i]);
 	}
+	/* Every device is set up: open may use them from now on. */
+	smp_store_release(&aiodev_ready, true);
 	pr_info("%u device(s) of %u MiB, latency %lu ns, queue depth %u, at most %u requests and %lu MiB pinned\n",
 		nr_devices, size_mb, completion_nsec, aiodev_queue_depth,
 		aiodev_max_requests,

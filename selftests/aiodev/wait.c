@@ -83,6 +83,28 @@ TEST_F(wt, getevents_timeout_returns_fewer)
 	EXPECT_EQ(1, aio_getevents(self->fd, ev, 1, 2, WAIT_LONG_NS));
 }
 
+/*
+ * A timeout of centuries is a long wait, not one that wraps around into
+ * the past and returns at once with nothing.
+ */
+TEST_F(wt, getevents_huge_timeout_waits)
+{
+	struct aiodev_event ev[1];
+	struct aiodev_req r;
+	__u64 t0, el;
+
+	req_nop(&r, 7);
+	req_latency(&r, MSEC(200));
+	ASSERT_EQ(1, aio_submit(self->fd, &r, 1));
+	t0 = now_ns();
+	EXPECT_EQ(1, aio_getevents(self->fd, ev, 1, 1, INT64_MAX));
+	el = now_ns() - t0;
+	EXPECT_LE(MSEC(150), el) TH_LOG("returned after %llu ns", el);
+	EXPECT_EQ(7ULL, ev[0].user_data);
+	/* Whatever happened above, leave nothing behind. */
+	aio_getevents(self->fd, ev, 0, 1, 0);
+}
+
 TEST_F(wt, getevents_waits_for_min_nr)
 {
 	struct aiodev_event ev[8];
