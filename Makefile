@@ -4,7 +4,8 @@
 #                       userspace library and CLI
 #   make KDIR=/usr/src/linux-headers-<ver>    ... against other headers
 #   make selftests      static kselftest programs into selftests/out/
-#   make check          everything, then boot Debian 6.1, 6.12 and 6.12-rt
+#   make check          everything, then boot Debian 6.1, 6.12, 6.12-rt, and
+#                       the newest 7.x and 7.x-rt of trixie-backports
 #                       under QEMU and run the tests (selftests/vm/check.sh)
 #   make check-debug    the same tests, a 60 s stress run and a kmemleak scan
 #                       on a 6.12 debug kernel (KASAN, lockdep, kmemleak,

@@ -28,7 +28,18 @@ tar -C "$src" -c \
 
 log "building module for $kv"
 rc=0
-make -C "$hdr" M="$out" W=1 modules >"$blog" 2>&1 || rc=$?
+if d13_kernel "$kv"; then
+	# Built where its kbuild programs run: in the Debian 13 root.
+	inroot=/build/aiodev/$kv
+	rm -rf "${D13_ROOT:?}$inroot"
+	mkdir -p "$D13_ROOT$inroot"
+	cp -a "$out/." "$D13_ROOT$inroot/"
+	in_d13 make -C "/usr/src/linux-headers-$kv" M="$inroot" W=1 modules \
+		>"$blog" 2>&1 || rc=$?
+	cp -a "$D13_ROOT$inroot/." "$out/"
+else
+	make -C "$hdr" M="$out" W=1 modules >"$blog" 2>&1 || rc=$?
+fi
 if ((rc != 0)); then
 	tail -n 40 "$blog" >&2
 	die "module build for $kv failed (log: ${blog#"$ROOT"/})"

@@ -5,7 +5,7 @@
 # kernel under QEMU and run guest-check.sh. Prints one line per kernel and
 # finally "N passed, N failed"; exits non-zero on any failure.
 #
-# Environment (all optional): AIODEV_KERNELS ("6.1 6.12"), AIODEV_VM_MEM,
+# Environment (all optional): AIODEV_KERNELS ("6.1 6.12 6.12-rt 7.x 7.x-rt"), AIODEV_VM_MEM,
 # AIODEV_VM_SMP, AIODEV_VM_TIMEOUT, AIODEV_VM_APPEND, AIODEV_VM_QEMU_ARGS,
 # AIODEV_VM_VERBOSE (run-vm.sh); AIODEV_TEST_TIMEOUT, AIODEV_STEPS,
 # AIODEV_TESTS, AIODEV_VM_HOST_BINS ("fio"; guest side, mkinitramfs.sh);

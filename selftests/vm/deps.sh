@@ -8,6 +8,8 @@ pkgs=(
 	gcc make libc6-dev kmod
 	linux-headers-amd64 linux-headers-6.12-amd64 linux-headers-6.12-rt-amd64
 	qemu-system-x86 busybox-static cpio xz-utils
+	# the Debian 13 root that builds for and downloads the 7.x kernels
+	debootstrap
 	libaio-dev liburing-dev fio sparse linux-source-6.12
 	# host-gates.sh: DKMS builds, -m32 selftests, man pages, pkg-config,
 	# checkpatch.pl and get_abi.pl (perl);

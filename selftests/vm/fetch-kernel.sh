@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 # fetch-kernel.sh LABEL...: download the Debian image matching the installed
 # headers of each kernel (6.1, 6.12) once, and keep in the cache only what
-# the VM needs: vmlinuz and a small set of decompressed modules.
+# the VM needs: vmlinuz and a small set of decompressed modules. The 7.x
+# kernels come from trixie-backports, through the Debian 13 build root
+# (debian13-root.sh), as linux-binary-unsigned + linux-modules.
 #
 # Cache layout, $AIODEV_CACHE/kernels/<kver>/:
 #   vmlinuz, config, System.map
-#   debs/linux-image-*.deb      kept so the module set can change offline
+#   debs/*.deb                  kept so the module set can change offline
 #   root/lib/modules/<kver>/    decompressed .ko subset + depmod output
 #   kmods                       the module names the subset was made for
 #   complete                    stamp: everything above is in place
@@ -18,8 +20,29 @@ set -euo pipefail
 # come along. Absent or built-in ones are skipped.
 KMODS=${AIODEV_KMODS:-null_blk 9p 9pnet_virtio virtio_pci}
 
+# fetch_d13_debs KVER DIR: the 7.x image and modules, downloaded in the root.
+fetch_d13_debs() {
+	local kver=$1 dir=$2 dl=/tmp/aiodev-dl
+	mkdir -p "$dir/debs"
+	if compgen -G "$dir/debs/linux-modules-${kver}_*.deb" >/dev/null; then
+		return
+	fi
+	log "downloading linux-binary-unsigned-$kver and linux-modules-$kver"
+	rm -rf "${D13_ROOT:?}$dl"
+	mkdir -p "$D13_ROOT$dl"
+	in_d13 sh -c "cd $dl && apt-get download -q -o APT::Sandbox::User=root \
+		linux-binary-unsigned-$kver linux-modules-$kver" >&2 ||
+		die "cannot download the $kver image (is the build root's list old? rm $D13_DIR/updated)"
+	mv "$D13_ROOT$dl"/*.deb "$dir/debs/"
+	rmdir "$D13_ROOT$dl"
+}
+
 fetch_deb() {
 	local kver=$1 dir=$2 pkg ver
+	if d13_kernel "$kver"; then
+		fetch_d13_debs "$kver" "$dir"
+		return
+	fi
 	pkg=linux-image-$kver
 	ver=$(dpkg-query -W -f='${Version}' "linux-headers-$kver")
 	mkdir -p "$dir/debs"
@@ -65,17 +88,24 @@ mod_closure() {
 }
 
 extract() {
-	local kver=$1 dir=$2 tmp moddir rel dst list
+	local kver=$1 dir=$2 tmp moddir rel dst list deb vmlinuz
 	tmp=$(mktemp -d "$dir/.x.XXXXXX")
-	log "extracting linux-image-$kver"
-	dpkg-deb -x "$dir"/debs/linux-image-"$kver"_*.deb "$tmp"
+	log "extracting the $kver image"
+	for deb in "$dir"/debs/*.deb; do
+		dpkg-deb -x "$deb" "$tmp"
+	done
 	# Debian 12 ships lib/modules, newer layouts usr/lib/modules.
 	moddir=$(find "$tmp" -maxdepth 4 -type d -path "*/modules/$kver" | head -n1)
-	[[ -n $moddir && -f $tmp/boot/vmlinuz-$kver ]] || die "unexpected layout in linux-image-$kver"
+	[[ -n $moddir ]] || die "no modules directory for $kver in its packages"
+	# boot/vmlinuz-KVER (Debian 12), or the unsigned image of 7.x.
+	vmlinuz=$tmp/boot/vmlinuz-$kver
+	[[ -f $vmlinuz ]] || vmlinuz=$moddir/vmlinuz.unsigned
+	[[ -f $vmlinuz ]] || die "no kernel image for $kver in its packages"
 	# The package leaves modules.dep to its postinst; make it ourselves.
 	depmod -b "${moddir%/lib/modules/*}" "$kver"
-	cp "$tmp/boot/vmlinuz-$kver" "$dir/vmlinuz"
-	cp "$tmp/boot/config-$kver" "$dir/config" 2>/dev/null || true
+	cp "$vmlinuz" "$dir/vmlinuz"
+	cp "$tmp/boot/config-$kver" "$dir/config" 2>/dev/null ||
+		cp "$(headers_dir "$kver")/.config" "$dir/config" 2>/dev/null || true
 	cp "$tmp/boot/System.map-$kver" "$dir/System.map" 2>/dev/null || true
 
 	rm -rf "$dir/root"
@@ -103,6 +133,14 @@ extract() {
 	rm -rf "$tmp"
 	echo "$KMODS" >"$dir/kmods"
 }
+
+# The 7.x labels are resolved in the Debian 13 build root.
+for label in "$@"; do
+	if [[ $label == 7.x || $label == 7.x-rt ]]; then
+		"$VM_DIR/debian13-root.sh"
+		break
+	fi
+done
 
 for label in "$@"; do
 	# The debug kernel is built from source, not downloaded.

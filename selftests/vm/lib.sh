@@ -19,17 +19,42 @@ headers_meta() {
 	6.1) echo linux-headers-amd64 ;;
 	6.12) echo linux-headers-6.12-amd64 ;;
 	6.12-rt) echo linux-headers-6.12-rt-amd64 ;;
-	*) die "unknown kernel label '$1' (known: 6.1 6.12 6.12-rt 6.12-debug, or a full version with /usr/src/linux-headers-VER)" ;;
+	*) die "unknown kernel label '$1' (known: 6.1 6.12 6.12-rt 7.x 7.x-rt 6.12-debug, or a full version with /usr/src/linux-headers-VER)" ;;
 	esac
 }
 
+# The Debian 13 build root of the 7.x kernels (debian13-root.sh): labels
+# 7.x and 7.x-rt are the newest 7.x of trixie-backports, resolved there.
+D13_DIR=$CACHE/debian13
+D13_ROOT=$D13_DIR/root
+
+# in_d13 CMD...: run CMD chrooted in the build root, with a /proc of its
+# own that goes away with it.
+in_d13() {
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	unshare -m --propagation private -- \
+		sh -c 'mount -t proc proc "$1/proc" && shift && exec chroot "$@"' \
+		sh "$D13_ROOT" "$D13_ROOT" "$@"
+}
+
+# d13_kernel KVER: true if KVER's headers live in the build root only.
+d13_kernel() {
+	[[ ! -d /usr/src/linux-headers-$1 && -d $D13_ROOT/usr/src/linux-headers-$1 ]]
+}
+
 # kver LABEL: print the kernel release (uname -r) for a label like 6.12.
-# A full release (e.g. 6.12.117+deb12-amd64) whose headers are installed
-# is accepted as is.
+# A full release (e.g. 6.12.117+deb12-amd64) whose headers are installed,
+# here or in the build root, is accepted as is.
 kver() {
 	local meta dep
-	if [[ -d /usr/src/linux-headers-$1 ]]; then
+	if [[ -d /usr/src/linux-headers-$1 || -d $D13_ROOT/usr/src/linux-headers-$1 ]]; then
 		echo "$1"
+		return
+	fi
+	if [[ $1 == 7.x || $1 == 7.x-rt ]]; then
+		[[ -s $D13_DIR/kver-$1 ]] ||
+			die "kernel $1 not resolved yet (run selftests/vm/debian13-root.sh)"
+		cat "$D13_DIR/kver-$1"
 		return
 	fi
 	if [[ $1 == 6.12-debug ]]; then
@@ -71,7 +96,11 @@ debug_dir() {
 headers_dir() {
 	case $1 in
 	*"$DEBUG_LOCALVERSION") echo "$(debug_dir)/src" ;;
-	*) echo "/usr/src/linux-headers-$1" ;;
+	*) if d13_kernel "$1"; then
+		echo "$D13_ROOT/usr/src/linux-headers-$1"
+	else
+		echo "/usr/src/linux-headers-$1"
+	fi ;;
 	esac
 }
 kernel_cache() {
@@ -103,7 +132,7 @@ vm_cpu() {
 }
 
 # Labels of the kernels to test, in order.
-kernel_labels() { echo "${AIODEV_KERNELS:-6.1 6.12 6.12-rt}"; }
+kernel_labels() { echo "${AIODEV_KERNELS:-6.1 6.12 6.12-rt 7.x 7.x-rt}"; }
 
 # Console lines that mean the module (or the kernel under it) misbehaved.
 # kmemleak only by its reports: the debug kernel names it at every boot.
