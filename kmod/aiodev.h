@@ -77,7 +77,12 @@ struct aiodev_device {
 
 	/* Requests whose timer fired or that were cancelled, for the tasklet. */
 	struct llist_head done_list;
+	/* Taken off done_list, in firing order, left for the next run. */
+	struct llist_node *done_backlog;
 	struct tasklet_struct done_tasklet;
+	/* The longest tasklet run: its time and the data it copied. */
+	u64 tasklet_max_ns;
+	u64 tasklet_max_bytes;
 
 	/* Completed reads whose pages must be dirtied where sleeping is ok. */
 	struct llist_head release_list;

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * debugfs: /sys/kernel/debug/aiodev/aiodevN/latency_histogram, how long the
- * completions since the last reset took from submission, in power-of-two
- * buckets. Writing to the file resets it.
+ * debugfs, /sys/kernel/debug/aiodev/aiodevN/:
+ *  latency_histogram: how long the completions since the last reset took
+ *    from submission, in power-of-two buckets;
+ *  tasklet: the longest run of the completion tasklet since the last
+ *    reset, in time and in data copied.
+ * Writing to a file resets it.
  */
 #include <linux/debugfs.h>
 #include <linux/fs.h>
@@ -53,6 +56,40 @@ static const struct file_operations aiodev_hist_fops = {
 	.release = single_release,
 };
 
+static int aiodev_tasklet_show(struct seq_file *m, void *v)
+{
+	struct aiodev_device *dev = m->private;
+
+	seq_printf(m, "max_run_ns %llu\nmax_run_bytes %llu\n",
+		   READ_ONCE(dev->tasklet_max_ns),
+		   READ_ONCE(dev->tasklet_max_bytes));
+	return 0;
+}
+
+static int aiodev_tasklet_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, aiodev_tasklet_show, inode->i_private);
+}
+
+static ssize_t aiodev_tasklet_write(struct file *file, const char __user *buf,
+				    size_t count, loff_t *ppos)
+{
+	struct aiodev_device *dev = file_inode(file)->i_private;
+
+	WRITE_ONCE(dev->tasklet_max_ns, 0);
+	WRITE_ONCE(dev->tasklet_max_bytes, 0);
+	return count;
+}
+
+static const struct file_operations aiodev_tasklet_fops = {
+	.owner = THIS_MODULE,
+	.open = aiodev_tasklet_open,
+	.read = seq_read,
+	.write = aiodev_tasklet_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
 void aiodev_debugfs_init(void)
 {
 	aiodev_debugfs_root = debugfs_create_dir(KBUILD_MODNAME, NULL);
@@ -69,4 +106,5 @@ void aiodev_debugfs_add(struct aiodev_device *dev)
 
 	debugfs_create_file("latency_histogram", 0600, dir, dev,
 			    &aiodev_hist_fops);
+	debugfs_create_file("tasklet", 0600, dir, dev, &aiodev_tasklet_fops);
 }

@@ -24,7 +24,8 @@
  *    lock-free done_list and schedules the device's tasklet; nothing more
  *    happens in the timer callback or under a canceller's locks.
  *
- *  tasklet (softirq), the whole done_list in one batch:
+ *  tasklet (softirq), the done_list in firing order, a bounded amount of
+ *    data per run (the rest in the next run, bottom halves on in between):
  *    move the data if the planned outcome is success, then deliver the
  *    result: an event in the context's ring (ioctl), ki_complete() (AIO)
  *    or a completion the synchronous caller sleeps on. Unpin the pages and
@@ -311,13 +312,23 @@ static void aiodev_release_work(struct work_struct *work)
 
 /* ---- claiming and completion ------------------------------------------ */
 
+/*
+ * Completions are deferred to the device's tasklet: this, its setup and
+ * tasklet_kill() in aiodev_device_engine_exit() are the only places that
+ * know, should a BH workqueue have to replace it.
+ */
+static void aiodev_defer_completions(struct aiodev_device *dev)
+{
+	tasklet_schedule(&dev->done_tasklet);
+}
+
 static void aiodev_queue_done(struct aiodev_request *req)
 {
 	struct aiodev_device *dev = req->ctx->dev;
 
 	/* The request may be freed as soon as it is on the list. */
 	if (llist_add(&req->node, &dev->done_list))
-		tasklet_schedule(&dev->done_tasklet);
+		aiodev_defer_completions(dev);
 }
 
 static enum hrtimer_restart aiodev_timer_fn(struct hrtimer *timer)
@@ -484,16 +495,59 @@ static void aiodev_complete(struct aiodev_request *req)
 		complete(&ctx->drained);
 }
 
+/*
+ * The data one tasklet run may copy: a user can make thousands of 1 MiB
+ * requests complete at once, and bottom halves stay off while it runs.
+ * A run completes at least one request, whatever its size.
+ */
+#define AIODEV_TASKLET_BYTES	(256U << 10)
+
+/* What completing @req copies. */
+static u32 aiodev_copy_bytes(const struct aiodev_request *req)
+{
+	if (req->op == AIODEV_OP_NOP || req->outcome != AIODEV_OUTCOME_OK ||
+	    atomic_read(&req->state) == AIODEV_STATE_CANCELLED)
+		return 0;
+	return req->len;
+}
+
 static void aiodev_done_tasklet(struct tasklet_struct *t)
 {
 	struct aiodev_device *dev = from_tasklet(dev, t, done_tasklet);
-	struct llist_node *list = llist_del_all(&dev->done_list);
-	struct aiodev_request *req, *next;
+	struct llist_node *list = dev->done_backlog;
+	u64 start = ktime_get_ns(), bytes = 0, ns;
+	bool first = true;
 
-	/* llist is LIFO: restore firing order. */
-	list = llist_reverse_order(list);
-	llist_for_each_entry_safe(req, next, list, node)
+	for (;;) {
+		struct aiodev_request *req;
+		u32 cost;
+
+		if (!list) {
+			/* llist is LIFO: restore firing order. */
+			list = llist_reverse_order(llist_del_all(&dev->done_list));
+			if (!list)
+				break;
+		}
+		req = llist_entry(list, struct aiodev_request, node);
+		cost = aiodev_copy_bytes(req);
+		if (!first && bytes + cost > AIODEV_TASKLET_BYTES)
+			break;
+		first = false;
+		bytes += cost;
+		/* Completing may put the node on release_list. */
+		list = list->next;
 		aiodev_complete(req);
+	}
+	/* Older than anything on done_list: it goes first next time. */
+	dev->done_backlog = list;
+	if (list)
+		aiodev_defer_completions(dev);
+
+	ns = ktime_get_ns() - start;
+	if (ns > dev->tasklet_max_ns)
+		WRITE_ONCE(dev->tasklet_max_ns, ns);
+	if (bytes > dev->tasklet_max_bytes)
+		WRITE_ONCE(dev->tasklet_max_bytes, bytes);
 }
 
 /* ---- submission ------------------------------------------------------- */

@@ -217,4 +217,44 @@ TEST_F(tr, latency_histogram_counts_completions)
 	EXPECT_EQ(8ULL, total);
 }
 
+/*
+ * 64 reads of 64 KiB due at the same instant: a single tasklet run would
+ * copy all 4 MiB with bottom halves off. Runs copy at most 256 KiB, or
+ * one request's worth.
+ */
+TEST_F(tr, tasklet_runs_are_bounded)
+{
+	const char *path = "/sys/kernel/debug/aiodev/aiodev0/tasklet";
+	unsigned long long max_ns = 0, max_bytes = 0;
+	struct aiodev_event ev[64];
+	struct aiodev_req r[64];
+	char *text;
+	void *buf;
+	int i;
+
+	buf = malloc(64 << 16);
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i < 64; i++) {
+		req_init(&r[i], AIODEV_OP_READ, (char *)buf + (i << 16),
+			 (__u64)i << 16, 1 << 16, i);
+		req_latency(&r[i], MSEC(50));
+	}
+	ASSERT_EQ(0, write_file(path, "0"));
+	ASSERT_EQ(64, aio_submit(self->fd, r, 64));
+	ASSERT_EQ(64, aio_reap(self->fd, ev, 64, WAIT_LONG_NS));
+	for (i = 0; i < 64; i++)
+		EXPECT_EQ(1LL << 16, ev[i].result);
+
+	text = read_file(path);
+	ASSERT_NE(NULL, text);
+	ASSERT_EQ(2, sscanf(text, "max_run_ns %llu max_run_bytes %llu",
+			    &max_ns, &max_bytes)) TH_LOG("'%s'", text);
+	free(text);
+	free(buf);
+	TH_LOG("longest run: %llu ns, %llu bytes", max_ns, max_bytes);
+	EXPECT_LT(0ULL, max_ns);
+	EXPECT_LE(1ULL << 16, max_bytes);
+	EXPECT_GE(256ULL << 10, max_bytes);
+}
+
 TEST_HARNESS_MAIN
