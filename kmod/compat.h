@@ -9,6 +9,7 @@
 #include <linux/eventfd.h>
 #include <linux/fs.h>
 #include <linux/hrtimer.h>
+#include <linux/seq_file.h>
 #include <linux/uio.h>
 #include <linux/version.h>
 
@@ -37,6 +38,24 @@ static inline void aiodev_hrtimer_setup(struct hrtimer *timer,
 	hrtimer_setup(timer, fn, clock_id, mode);
 #endif
 }
+
+/* DEFINE_SHOW_STORE_ATTRIBUTE() appeared in 6.4: the same, before. */
+#ifndef DEFINE_SHOW_STORE_ATTRIBUTE
+#define DEFINE_SHOW_STORE_ATTRIBUTE(__name)				\
+static int __name ## _open(struct inode *inode, struct file *file)	\
+{									\
+	return single_open(file, __name ## _show, inode->i_private);	\
+}									\
+									\
+static const struct file_operations __name ## _fops = {			\
+	.owner		= THIS_MODULE,					\
+	.open		= __name ## _open,				\
+	.read		= seq_read,					\
+	.write		= __name ## _write,				\
+	.llseek		= seq_lseek,					\
+	.release	= single_release,				\
+}
+#endif
 
 /* How aiodev_iter_get_pages() holds the pages it returns. */
 enum aiodev_page_ref {

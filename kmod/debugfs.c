@@ -12,10 +12,11 @@
 #include <linux/seq_file.h>
 
 #include "aiodev.h"
+#include "compat.h"
 
 static struct dentry *aiodev_debugfs_root;
 
-static int aiodev_hist_show(struct seq_file *m, void *v)
+static int aiodev_latency_histogram_show(struct seq_file *m, void *v)
 {
 	struct aiodev_device *dev = m->private;
 	unsigned int i;
@@ -31,13 +32,9 @@ static int aiodev_hist_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static int aiodev_hist_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, aiodev_hist_show, inode->i_private);
-}
-
-static ssize_t aiodev_hist_write(struct file *file, const char __user *buf,
-				 size_t count, loff_t *ppos)
+static ssize_t aiodev_latency_histogram_write(struct file *file,
+					      const char __user *buf,
+					      size_t count, loff_t *ppos)
 {
 	struct aiodev_device *dev = file_inode(file)->i_private;
 	unsigned int i;
@@ -47,14 +44,7 @@ static ssize_t aiodev_hist_write(struct file *file, const char __user *buf,
 	return count;
 }
 
-static const struct file_operations aiodev_hist_fops = {
-	.owner = THIS_MODULE,
-	.open = aiodev_hist_open,
-	.read = seq_read,
-	.write = aiodev_hist_write,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
+DEFINE_SHOW_STORE_ATTRIBUTE(aiodev_latency_histogram);
 
 static int aiodev_tasklet_show(struct seq_file *m, void *v)
 {
@@ -64,11 +54,6 @@ static int aiodev_tasklet_show(struct seq_file *m, void *v)
 		   READ_ONCE(dev->tasklet_max_ns),
 		   READ_ONCE(dev->tasklet_max_bytes));
 	return 0;
-}
-
-static int aiodev_tasklet_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, aiodev_tasklet_show, inode->i_private);
 }
 
 static ssize_t aiodev_tasklet_write(struct file *file, const char __user *buf,
@@ -81,14 +66,7 @@ static ssize_t aiodev_tasklet_write(struct file *file, const char __user *buf,
 	return count;
 }
 
-static const struct file_operations aiodev_tasklet_fops = {
-	.owner = THIS_MODULE,
-	.open = aiodev_tasklet_open,
-	.read = seq_read,
-	.write = aiodev_tasklet_write,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
+DEFINE_SHOW_STORE_ATTRIBUTE(aiodev_tasklet);
 
 void aiodev_debugfs_init(void)
 {
@@ -105,6 +83,6 @@ void aiodev_debugfs_add(struct aiodev_device *dev)
 	struct dentry *dir = debugfs_create_dir(dev->name, aiodev_debugfs_root);
 
 	debugfs_create_file("latency_histogram", 0600, dir, dev,
-			    &aiodev_hist_fops);
+			    &aiodev_latency_histogram_fops);
 	debugfs_create_file("tasklet", 0600, dir, dev, &aiodev_tasklet_fops);
 }
