@@ -429,12 +429,19 @@ static void aiodev_post_event(struct aiodev_context *ctx,
 	wake_up(&ctx->event_wq);
 }
 
+/* Completion moves the data (a NOP has none) unless cancelled or failing. */
+static bool aiodev_moves_data(const struct aiodev_request *req)
+{
+	return req->outcome == AIODEV_OUTCOME_OK &&
+	       atomic_read(&req->state) != AIODEV_STATE_CANCELLED;
+}
+
 static void aiodev_complete(struct aiodev_request *req)
 {
 	struct aiodev_context *ctx = req->ctx;
 	struct aiodev_device *dev = ctx->dev;
 	bool cancelled = atomic_read(&req->state) == AIODEV_STATE_CANCELLED;
-	bool moved = !cancelled && req->outcome == AIODEV_OUTCOME_OK;
+	bool moved = aiodev_moves_data(req);
 	s64 result;
 	bool last;
 	u64 now;
@@ -502,15 +509,6 @@ static void aiodev_complete(struct aiodev_request *req)
  */
 #define AIODEV_TASKLET_BYTES	(256U << 10)
 
-/* What completing @req copies. */
-static u32 aiodev_copy_bytes(const struct aiodev_request *req)
-{
-	if (req->op == AIODEV_OP_NOP || req->outcome != AIODEV_OUTCOME_OK ||
-	    atomic_read(&req->state) == AIODEV_STATE_CANCELLED)
-		return 0;
-	return req->len;
-}
-
 static void aiodev_done_tasklet(struct tasklet_struct *t)
 {
 	struct aiodev_device *dev = from_tasklet(dev, t, done_tasklet);
@@ -529,7 +527,7 @@ static void aiodev_done_tasklet(struct tasklet_struct *t)
 				break;
 		}
 		req = llist_entry(list, struct aiodev_request, node);
-		cost = aiodev_copy_bytes(req);
+		cost = aiodev_moves_data(req) ? req->len : 0;
 		if (!first && bytes + cost > AIODEV_TASKLET_BYTES)
 			break;
 		first = false;
