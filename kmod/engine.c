@@ -119,6 +119,8 @@ struct aiodev_request {
 	unsigned int nr_bvecs;
 	/* Pages counted against aiodev_max_pinned_pages. */
 	unsigned int nr_charged;
+	/* Bytes moved so far: the tasklet may take several runs for one. */
+	u32 moved;
 	struct bio_vec inline_bvecs[AIODEV_INLINE_BVECS];
 };
 
@@ -372,20 +374,30 @@ static int aiodev_cancel_locked(struct aiodev_request *req)
 	return 0;
 }
 
-static s64 aiodev_transfer(struct aiodev_request *req)
+/*
+ * Moves up to @budget more bytes of @req's data between its pages and the
+ * store; true once it has moved all it will.
+ */
+static bool aiodev_transfer(struct aiodev_request *req, u32 budget)
 {
 	struct aiodev_store *store = &req->ctx->dev->store;
+	u32 chunk = min(req->len - req->moved, budget);
 	struct iov_iter iter;
+	u64 pos = req->offset + req->moved;
 
 	if (req->op == AIODEV_OP_NOP)
-		return 0;
+		return true;
 	iov_iter_bvec(&iter, aiodev_req_reads(req) ? ITER_DEST : ITER_SOURCE,
 		      req->bvec, req->nr_bvecs, req->len);
+	iov_iter_advance(&iter, req->moved);
+	iov_iter_truncate(&iter, chunk);
 	if (aiodev_req_reads(req))
-		aiodev_store_read(store, req->offset, &iter);
+		aiodev_store_read(store, pos, &iter);
 	else
-		aiodev_store_write(store, req->offset, &iter);
-	return req->len - iov_iter_count(&iter);
+		aiodev_store_write(store, pos, &iter);
+	req->moved += chunk - iov_iter_count(&iter);
+	/* A short copy ends the request short. */
+	return iov_iter_count(&iter) || req->moved == req->len;
 }
 
 static void aiodev_count(struct aiodev_counters *c, struct aiodev_dev_stats *d,
@@ -451,7 +463,11 @@ static void aiodev_complete(struct aiodev_request *req)
 		hrtimer_cancel(&req->timer);
 		result = -ECANCELED;
 	} else {
-		result = moved ? aiodev_transfer(req) : req->error;
+		/* Not a ?: : u32 and int would meet as unsigned. */
+		if (moved)
+			result = req->moved;
+		else
+			result = req->error;
 		if (req->outcome == AIODEV_OUTCOME_TIMEOUT)
 			trace_aiodev_timeout(dev->index, req->id,
 					     req->expires_ns - req->submit_ns);
@@ -505,20 +521,20 @@ static void aiodev_complete(struct aiodev_request *req)
 /*
  * The data one tasklet run may copy: a user can make thousands of 1 MiB
  * requests complete at once, and bottom halves stay off while it runs.
- * A run completes at least one request, whatever its size.
+ * A request larger than what is left is copied over several runs.
  */
-#define AIODEV_TASKLET_BYTES	(256U << 10)
+#define AIODEV_TASKLET_BYTES	(128U << 10)
 
 static void aiodev_done_tasklet(struct tasklet_struct *t)
 {
 	struct aiodev_device *dev = from_tasklet(dev, t, done_tasklet);
 	struct llist_node *list = dev->done_backlog;
-	u64 start = ktime_get_ns(), bytes = 0, ns;
-	bool first = true;
+	u32 budget = AIODEV_TASKLET_BYTES;
+	u64 start = ktime_get_ns(), ns;
 
 	for (;;) {
 		struct aiodev_request *req;
-		u32 cost;
+		u32 before;
 
 		if (!list) {
 			/* llist is LIFO: restore firing order. */
@@ -527,11 +543,12 @@ static void aiodev_done_tasklet(struct tasklet_struct *t)
 				break;
 		}
 		req = llist_entry(list, struct aiodev_request, node);
-		cost = aiodev_moves_data(req) ? req->len : 0;
-		if (!first && bytes + cost > AIODEV_TASKLET_BYTES)
-			break;
-		first = false;
-		bytes += cost;
+		if (aiodev_moves_data(req)) {
+			before = req->moved;
+			if (!aiodev_transfer(req, budget))
+				break;
+			budget -= req->moved - before;
+		}
 		/* Completing may put the node on release_list. */
 		list = list->next;
 		aiodev_complete(req);
@@ -544,8 +561,8 @@ static void aiodev_done_tasklet(struct tasklet_struct *t)
 	ns = ktime_get_ns() - start;
 	if (ns > dev->tasklet_max_ns)
 		WRITE_ONCE(dev->tasklet_max_ns, ns);
-	if (bytes > dev->tasklet_max_bytes)
-		WRITE_ONCE(dev->tasklet_max_bytes, bytes);
+	if (AIODEV_TASKLET_BYTES - budget > dev->tasklet_max_bytes)
+		WRITE_ONCE(dev->tasklet_max_bytes, AIODEV_TASKLET_BYTES - budget);
 }
 
 /* ---- submission ------------------------------------------------------- */

@@ -219,8 +219,7 @@ TEST_F(tr, latency_histogram_counts_completions)
 
 /*
  * 64 reads of 64 KiB due at the same instant: a single tasklet run would
- * copy all 4 MiB with bottom halves off. Runs copy at most 256 KiB, or
- * one request's worth.
+ * copy all 4 MiB with bottom halves off. Runs copy at most 128 KiB.
  */
 TEST_F(tr, tasklet_runs_are_bounded)
 {
@@ -254,7 +253,67 @@ TEST_F(tr, tasklet_runs_are_bounded)
 	TH_LOG("longest run: %llu ns, %llu bytes", max_ns, max_bytes);
 	EXPECT_LT(0ULL, max_ns);
 	EXPECT_LE(1ULL << 16, max_bytes);
-	EXPECT_GE(256ULL << 10, max_bytes);
+	EXPECT_GE(128ULL << 10, max_bytes);
+}
+
+/* tasklet_max_bytes: the longest run's bytes since the last reset. */
+static unsigned long long tasklet_max_bytes(struct __test_metadata *_metadata)
+{
+	unsigned long long max_ns, max_bytes;
+	char *text = read_file("/sys/kernel/debug/aiodev/aiodev0/tasklet");
+
+	if (!text)
+		return ~0ULL;
+	if (sscanf(text, "max_run_ns %llu max_run_bytes %llu",
+		   &max_ns, &max_bytes) != 2) {
+		TH_LOG("'%s'", text);
+		max_bytes = ~0ULL;
+	}
+	free(text);
+	return max_bytes;
+}
+
+/*
+ * Requests of 1 MiB, larger than one run may copy, due together: each is
+ * copied over several runs, and the data arrives whole and in place.
+ */
+TEST_F(tr, tasklet_splits_large_requests)
+{
+	const __u32 len = 1 << 20;
+	struct aiodev_event ev[4];
+	struct aiodev_req r[4];
+	unsigned char *out, *in;
+	int i;
+
+	out = malloc(2 * len);
+	in = malloc(2 * len);
+	ASSERT_NE(NULL, out);
+	ASSERT_NE(NULL, in);
+	for (i = 0; i < 2 * (int)len; i++)
+		out[i] = (unsigned char)(i * 7 + (i >> 12));
+	memset(in, 0, 2 * len);
+
+	ASSERT_EQ(0, write_file("/sys/kernel/debug/aiodev/aiodev0/tasklet", "0"));
+	for (i = 0; i < 2; i++) {
+		req_init(&r[i], AIODEV_OP_WRITE, out + i * len, (__u64)i * len,
+			 len, i);
+		req_latency(&r[i], MSEC(50));
+	}
+	ASSERT_EQ(2, aio_submit(self->fd, r, 2));
+	ASSERT_EQ(2, aio_reap(self->fd, ev, 2, WAIT_LONG_NS));
+	for (i = 0; i < 2; i++) {
+		req_init(&r[i], AIODEV_OP_READ, in + i * len, (__u64)i * len,
+			 len, i);
+		req_latency(&r[i], MSEC(50));
+	}
+	ASSERT_EQ(2, aio_submit(self->fd, r, 2));
+	ASSERT_EQ(2, aio_reap(self->fd, ev, 2, WAIT_LONG_NS));
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ((__s64)len, ev[i].result);
+	EXPECT_EQ(0, memcmp(out, in, 2 * len));
+	EXPECT_GE(128ULL << 10, tasklet_max_bytes(_metadata));
+	free(out);
+	free(in);
 }
 
 TEST_HARNESS_MAIN
