@@ -8,9 +8,11 @@
 #                       the newest 7.x and 7.x-rt of trixie-backports
 #                       under QEMU and run the tests (selftests/vm/check.sh)
 #   make check-debug    the same tests, a 60 s stress run and a kmemleak scan
-#                       on a 6.12 debug kernel (KASAN, lockdep, kmemleak,
-#                       UBSAN, ...) built once from linux-source-6.12
-#                       (selftests/vm/check-debug.sh, debug.config)
+#                       on a 7.x debug kernel (KASAN, lockdep, kmemleak,
+#                       UBSAN, ...) built once from Debian's newest
+#                       linux-source-7.x (selftests/vm/check-debug.sh,
+#                       base.config, debug.config)
+#   make check-kcsan    the same on a 7.x KCSAN kernel (kcsan.config)
 #   make demo           boot 6.12 and run `aiodev demo` in the guest
 #   make bench          boot 6.12 once and benchmark aiodev against null_blk
 #                       and itself; results in build/bench/<timestamp>/
@@ -80,9 +82,12 @@ selftests:
 check:
 	MAKE='$(MAKE)' bash selftests/vm/check.sh
 
-.PHONY: check-debug
+.PHONY: check-debug check-kcsan
 check-debug:
-	MAKE='$(MAKE)' bash selftests/vm/check-debug.sh
+	MAKE='$(MAKE)' bash selftests/vm/check-debug.sh debug
+
+check-kcsan:
+	MAKE='$(MAKE)' bash selftests/vm/check-debug.sh kcsan
 
 demo:
 	MAKE='$(MAKE)' bash selftests/vm/demo.sh

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# build-debug-kernel.sh: build, once, the kernel of `make check-debug`
-# (label 6.12-debug): Debian's linux-source-6.12, `make tinyconfig`, the
-# fragment debug.config merged over it, `make olddefconfig`, then a check
-# that every option of the fragment came out as written. A quick no-op when
-# the cache is complete.
+# build-debug-kernel.sh FLAVOUR: build, once, a kernel from source: debug
+# (label 7.x-debug, `make check-debug`) or kcsan (7.x-kcsan, `make
+# check-kcsan`). Debian's newest linux-source-7.x in the Debian 13 build
+# root (debian13-root.sh --source, whose compiler and glibc the 7.x kbuild
+# needs), `make tinyconfig`, base.config and FLAVOUR.config merged over
+# it, `make olddefconfig`, then a check that every option of both
+# fragments came out as written. A quick no-op when the cache is complete.
 #
-# Cache layout, $AIODEV_CACHE/debug-<key>/ (key: see debug_dir in lib.sh):
+# Cache layout, $AIODEV_CACHE/FLAVOUR-<key>/ (key: src_kernel_dir in lib.sh):
 #   src/                      the configured, fully built kernel tree; the
-#                             module builds against it (KDIR)
+#                             module builds against it (KDIR, in the root)
 #   vmlinuz, config, System.map, kernelrelease
 #   root/lib/modules/<kver>/  modules_install output (null_blk, configfs)
 #   build.log                 the kernel build's output
@@ -21,15 +23,17 @@ set -euo pipefail
 # The kernel build is its own: no flags (-n, -k, a jobserver) from a make
 # that runs us.
 unset MAKEFLAGS MFLAGS MAKELEVEL
-tarball=/usr/src/linux-source-6.12.tar.xz
+flavour=${1:?usage: build-debug-kernel.sh debug|kcsan}
+[[ " $SRC_FLAVOURS " == *" $flavour "* ]] ||
+	die "unknown flavour '$flavour' (known: $SRC_FLAVOURS)"
+fragments=("$VM_DIR/base.config" "$VM_DIR/$flavour.config")
 jobs=${AIODEV_DEBUG_JOBS:-$(nproc)}
-dir=$(debug_dir)
+dir=$(src_kernel_dir "$flavour")
 
 [[ -f $dir/complete ]] && exit 0
-[[ -r $tarball ]] || die "$tarball missing (run selftests/vm/deps.sh)"
-for t in flex bison bc; do
-	command -v "$t" >/dev/null || die "$t missing (run selftests/vm/deps.sh)"
-done
+pkg=$(cat "$D13_DIR/source-7.x")
+tarball=$D13_ROOT/usr/src/$pkg.tar.xz
+[[ -r $tarball ]] || die "$tarball missing (run selftests/vm/debian13-root.sh --source)"
 
 # One build per key at a time: a second `make check-debug` waits for the
 # first one's kernel instead of building it again beside it.
@@ -41,54 +45,65 @@ if ! flock -n 9; then
 fi
 [[ -f $dir/complete ]] && exit 0
 
-# verify_config CONFIG: every line of the fragment holds in CONFIG.
+# verify_config CONFIG: every line of the fragments holds in CONFIG.
 verify_config() {
 	local cfg=$1 line sym bad=0
 	while read -r line; do
 		if [[ $line =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\ is\ not\ set$ ]]; then
 			sym=${BASH_REMATCH[1]}
 			if grep -q "^$sym=" "$cfg"; then
-				log "debug.config: wanted '$line', got '$(grep "^$sym=" "$cfg")'"
+				log "$flavour: wanted '$line', got '$(grep "^$sym=" "$cfg")'"
 				bad=1
 			fi
 		elif [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)= ]]; then
 			sym=${BASH_REMATCH[1]}
 			if ! grep -qxF "$line" "$cfg"; then
-				log "debug.config: wanted '$line', got '$(grep -E "^$sym=|^# $sym is not set" "$cfg" || echo "(absent: a dependency is missing)")'"
+				log "$flavour: wanted '$line', got '$(grep -E "^$sym=|^# $sym is not set" "$cfg" || echo "(absent: a dependency is missing)")'"
 				bad=1
 			fi
 		fi
-	done <"$DEBUG_CONFIG"
+	done < <(cat "${fragments[@]}")
 	return "$bad"
 }
 
 t0=$SECONDS
+# Kernels of this flavour built from older fragments or sources: a
+# gigabyte or two each, never booted again.
+for old in "$CACHE/$flavour"-*; do
+	[[ -d $old && $old != "$dir" ]] || continue
+	log "removing the outdated ${old##*/}"
+	rm -rf "$old" "$old.lock"
+done
 rm -rf "$dir"
 mkdir -p "$dir"
 blog=$dir/build.log
-ver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
-log "building the debug kernel from linux-source-6.12 $ver into $dir (make -j$jobs; log: $blog)"
+log "building the $flavour kernel from $pkg into $dir (make -j$jobs; log: $blog)"
 tar -xJf "$tarball" -C "$dir"
-mv "$dir/linux-source-6.12" "$dir/src"
+mv "$dir/$pkg" "$dir/src"
 src=$dir/src
 
-# kmake ARGS...: make in the kernel tree, output to the log.
+# kmake ARGS...: make in the kernel tree, in the build root, output to
+# the log. The root sees $dir at the same path.
 kmake() {
-	if ! make -C "$src" "$@" >>"$blog" 2>&1; then
+	if ! in_d13 make -C "$src" "$@" >>"$blog" 2>&1; then
 		tail -n 40 "$blog" >&2
 		die "kernel make $* failed (log: $blog)"
 	fi
 }
 kmake tinyconfig
-(cd "$src" && scripts/kconfig/merge_config.sh -m .config "$DEBUG_CONFIG") >>"$blog" 2>&1 ||
+# The root sees the cache, not this tree: the fragments go along.
+cp "${fragments[@]}" "$dir/"
+# shellcheck disable=SC2016 # expanded by the inner sh
+in_d13 sh -c 'cd "$1" && shift && scripts/kconfig/merge_config.sh -m .config "$@"' \
+	sh "$src" "$dir/base.config" "$dir/$flavour.config" >>"$blog" 2>&1 ||
 	die "merge_config.sh failed (log: $blog)"
 kmake olddefconfig
 verify_config "$src/.config" ||
-	die "the debug kernel's config lacks options of debug.config (see above)"
+	die "the $flavour kernel's config lacks options of its fragments (see above)"
 
 kmake -j"$jobs" bzImage modules
-kv=$(make -s -C "$src" kernelrelease)
-[[ $kv == *"$DEBUG_LOCALVERSION" ]] || die "unexpected kernel release '$kv'"
+kv=$(in_d13 make -s -C "$src" kernelrelease)
+[[ $kv == *-aiodev-$flavour ]] || die "unexpected kernel release '$kv'"
 kmake INSTALL_MOD_PATH="$dir/root" modules_install
 # Links back into the tree; the initramfs doesn't want them.
 rm -f "$dir/root/lib/modules/$kv/build" "$dir/root/lib/modules/$kv/source"
@@ -98,4 +113,4 @@ cp "$src/.config" "$dir/config"
 cp "$src/System.map" "$dir/System.map"
 echo "$kv" >"$dir/kernelrelease"
 touch "$dir/complete"
-log "debug kernel $kv built in $((SECONDS - t0)) s"
+log "$flavour kernel $kv built in $((SECONDS - t0)) s"

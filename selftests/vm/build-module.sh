@@ -28,15 +28,10 @@ tar -C "$src" -c \
 
 log "building module for $kv"
 rc=0
-if d13_kernel "$kv"; then
-	# Built where its kbuild programs run: in the Debian 13 root.
-	inroot=/build/aiodev/$kv
-	rm -rf "${D13_ROOT:?}$inroot"
-	mkdir -p "$D13_ROOT$inroot"
-	cp -a "$out/." "$D13_ROOT$inroot/"
-	in_d13 make -C "/usr/src/linux-headers-$kv" M="$inroot" W=1 modules \
-		>"$blog" 2>&1 || rc=$?
-	cp -a "$D13_ROOT$inroot/." "$out/"
+if in_d13_tree "$kv"; then
+	# Built where its kbuild programs run: in the Debian 13 root, which
+	# sees the build directory (and the cache) at the same paths.
+	in_d13 make -C "${hdr#"$D13_ROOT"}" M="$out" W=1 modules >"$blog" 2>&1 || rc=$?
 else
 	make -C "$hdr" M="$out" W=1 modules >"$blog" 2>&1 || rc=$?
 fi

@@ -1,21 +1,35 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# `make check-debug`: check.sh on the debug kernel, label 6.12-debug:
-# Debian's linux-source-6.12 built once (build-debug-kernel.sh, cached)
-# with KASAN, lockdep, DEBUG_OBJECTS, kmemleak, UBSAN, DEBUG_LIST and the
-# lockup detectors (debug.config). The same guest steps run as in `make
-# check`, the stress test for AIODEV_STRESS_SECONDS (60), the fuzzer for
-# AIODEV_FUZZ_CALLS (200000), and after the unload a kmemleak scan; any report of a detector in the console fails the run.
+# check-debug.sh [debug|kcsan]: check.sh on a kernel built from Debian's
+# newest linux-source-7.x (build-debug-kernel.sh, once, cached):
+#   debug  `make check-debug`, label 7.x-debug: KASAN, slab debugging,
+#          lockdep, DEBUG_OBJECTS, kmemleak, UBSAN, DEBUG_LIST and the
+#          lockup detectors (base.config, debug.config); after the unload a
+#          kmemleak scan.
+#   kcsan  `make check-kcsan`, label 7.x-kcsan: KCSAN in strict mode
+#          (kcsan.config); a report with an aiodev frame fails the run.
+# The same guest steps run as in `make check`, the stress test for
+# AIODEV_STRESS_SECONDS (60), the fuzzer for AIODEV_FUZZ_CALLS (200000);
+# any report of a detector in the console fails the run.
 # Ends with "N passed, N failed".
 #
-# The defaults below suit TCG with KASAN (everything runs several times
-# slower than in `make check`); each can be overridden from the
+# The defaults below suit TCG with the sanitizers (everything runs several
+# times slower than in `make check`); each can be overridden from the
 # environment or on the make command line.
 set -euo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 
-export AIODEV_KERNELS=6.12-debug
-export AIODEV_KMEMLEAK=1
+case ${1:-debug} in
+debug)
+	export AIODEV_KERNELS=7.x-debug
+	export AIODEV_KMEMLEAK=1
+	;;
+kcsan) export AIODEV_KERNELS=7.x-kcsan ;;
+*)
+	echo "usage: check-debug.sh [debug|kcsan]" >&2
+	exit 2
+	;;
+esac
 # KASAN's shadow takes an eighth of the memory, kmemleak and lockdep more.
 export AIODEV_VM_MEM=${AIODEV_VM_MEM:-3G}
 export AIODEV_VM_TIMEOUT=${AIODEV_VM_TIMEOUT:-2700}

@@ -8,12 +8,20 @@
 # Every run refreshes the package lists (at most every 6 hours) and
 # resolves the newest 7.x of trixie-backports: $D13_DIR/kver-7.x and
 # kver-7.x-rt hold the kernel releases (e.g. 7.3.4+deb13-amd64), whose
-# headers are then installed in the root. A new upload is picked up by the
-# next run; nothing here names a version.
+# headers are then installed in the root. With --source it also installs
+# the newest linux-source-7.x there (the kernels built from source,
+# build-debug-kernel.sh) and names it in $D13_DIR/source-7.x. A new upload
+# is picked up by the next run; nothing here names a version.
 set -euo pipefail
 # shellcheck source=selftests/vm/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+want_source=0
+case ${1-} in
+--source) want_source=1 ;;
+"") ;;
+*) die "usage: debian13-root.sh [--source]" ;;
+esac
 ((EUID == 0)) || die "debian13-root.sh needs root (debootstrap, chroot)"
 command -v debootstrap >/dev/null || die "debootstrap missing (run selftests/vm/deps.sh)"
 
@@ -74,3 +82,14 @@ for flavour in amd64 rt-amd64; do
 	fi
 	echo "$kv" >"$D13_DIR/kver-$label"
 done
+
+((want_source)) || exit 0
+# The newest linux-source-7.x, e.g. linux-source-7.3.
+src=$(in_d13 apt-cache search --names-only '^linux-source-7\.[0-9]+$' |
+	awk '{ print $1 }' | sort -V | tail -n1)
+[[ -n $src ]] || die "no linux-source-7.x in trixie-backports"
+# Installed, or upgraded to a new upload; a no-op otherwise.
+in_d13 env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	--no-install-recommends "$src" >"$D13_DIR/install.log" 2>&1 ||
+	die "installing $src failed (log: $D13_DIR/install.log)"
+echo "$src" >"$D13_DIR/source-7.x"

@@ -8,15 +8,14 @@ pkgs=(
 	gcc make libc6-dev kmod
 	linux-headers-amd64 linux-headers-6.12-amd64 linux-headers-6.12-rt-amd64
 	qemu-system-x86 busybox-static cpio xz-utils
-	# the Debian 13 root that builds for and downloads the 7.x kernels
+	# the Debian 13 root that builds for, downloads and builds from
+	# source (make check-debug, check-kcsan) the 7.x kernels
 	debootstrap
 	libaio-dev liburing-dev fio sparse linux-source-6.12
 	# host-gates.sh: DKMS builds, -m32 selftests, man pages, pkg-config,
 	# checkpatch.pl and get_abi.pl (perl);
 	# clang-format for the .clang-format at the root (not a gate).
 	dkms gcc-multilib groff man-db pkg-config clang-format perl
-	# build-debug-kernel.sh (make check-debug)
-	flex bison bc libelf-dev libssl-dev
 )
 
 missing=()

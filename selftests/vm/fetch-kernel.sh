@@ -20,26 +20,27 @@ set -euo pipefail
 # come along. Absent or built-in ones are skipped.
 KMODS=${AIODEV_KMODS:-null_blk 9p 9pnet_virtio virtio_pci}
 
-# fetch_d13_debs KVER DIR: the 7.x image and modules, downloaded in the root.
+# fetch_d13_debs KVER DIR: the 7.x image and modules, downloaded in the
+# root (which sees DIR at the same path).
 fetch_d13_debs() {
-	local kver=$1 dir=$2 dl=/tmp/aiodev-dl
+	local kver=$1 dir=$2 tmp
 	mkdir -p "$dir/debs"
 	if compgen -G "$dir/debs/linux-modules-${kver}_*.deb" >/dev/null; then
 		return
 	fi
 	log "downloading linux-binary-unsigned-$kver and linux-modules-$kver"
-	rm -rf "${D13_ROOT:?}$dl"
-	mkdir -p "$D13_ROOT$dl"
-	in_d13 sh -c "cd $dl && apt-get download -q -o APT::Sandbox::User=root \
-		linux-binary-unsigned-$kver linux-modules-$kver" >&2 ||
+	tmp=$(mktemp -d "$dir/debs/.dl.XXXXXX")
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	in_d13 sh -c 'cd "$1" && apt-get download -q -o APT::Sandbox::User=root \
+		"linux-binary-unsigned-$2" "linux-modules-$2"' sh "$tmp" "$kver" >&2 ||
 		die "cannot download the $kver image (is the build root's list old? rm $D13_DIR/updated)"
-	mv "$D13_ROOT$dl"/*.deb "$dir/debs/"
-	rmdir "$D13_ROOT$dl"
+	mv "$tmp"/*.deb "$dir/debs/"
+	rmdir "$tmp"
 }
 
 fetch_deb() {
 	local kver=$1 dir=$2 pkg ver
-	if d13_kernel "$kver"; then
+	if in_d13_tree "$kver"; then
 		fetch_d13_debs "$kver" "$dir"
 		return
 	fi
@@ -134,18 +135,22 @@ extract() {
 	echo "$KMODS" >"$dir/kmods"
 }
 
-# The 7.x labels are resolved in the Debian 13 build root.
+# The 7.x labels are resolved in the Debian 13 build root; the kernels
+# built from source need its linux-source-7.x too.
+need_root=0
+root_args=()
 for label in "$@"; do
-	if [[ $label == 7.x || $label == 7.x-rt ]]; then
-		"$VM_DIR/debian13-root.sh"
-		break
-	fi
+	case $label in
+	7.x | 7.x-rt) need_root=1 ;;
+	7.x-*) need_root=1 root_args=(--source) ;;
+	esac
 done
+((!need_root)) || "$VM_DIR/debian13-root.sh" "${root_args[@]}"
 
 for label in "$@"; do
-	# The debug kernel is built from source, not downloaded.
-	if [[ $label == 6.12-debug ]]; then
-		"$VM_DIR/build-debug-kernel.sh"
+	flavour=$(src_flavour "$label")
+	if [[ -n $flavour ]]; then
+		"$VM_DIR/build-debug-kernel.sh" "$flavour"
 		continue
 	fi
 	kv=$(kver "$label")

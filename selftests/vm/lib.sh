@@ -19,34 +19,80 @@ headers_meta() {
 	6.1) echo linux-headers-amd64 ;;
 	6.12) echo linux-headers-6.12-amd64 ;;
 	6.12-rt) echo linux-headers-6.12-rt-amd64 ;;
-	*) die "unknown kernel label '$1' (known: 6.1 6.12 6.12-rt 7.x 7.x-rt 6.12-debug, or a full version with /usr/src/linux-headers-VER)" ;;
+	*) die "unknown kernel label '$1' (known: 6.1 6.12 6.12-rt 7.x 7.x-rt 7.x-debug 7.x-kcsan, or a full version with /usr/src/linux-headers-VER)" ;;
 	esac
 }
 
-# The Debian 13 build root of the 7.x kernels (debian13-root.sh): labels
-# 7.x and 7.x-rt are the newest 7.x of trixie-backports, resolved there.
+# The Debian 13 build root (debian13-root.sh): labels 7.x and 7.x-rt are
+# the newest 7.x of trixie-backports, resolved there; their modules, and
+# the kernels built from source, are built there.
 D13_DIR=$CACHE/debian13
 D13_ROOT=$D13_DIR/root
 
 # in_d13 CMD...: run CMD chrooted in the build root, with a /proc of its
-# own that goes away with it.
+# own and the cache and build directories at the same paths as outside;
+# the mounts go away with it.
 in_d13() {
+	local d
+	for d in "$CACHE" "$BUILD"; do
+		mkdir -p "$d" "$D13_ROOT$d"
+	done
 	# shellcheck disable=SC2016 # expanded by the inner sh
-	unshare -m --propagation private -- \
-		sh -c 'mount -t proc proc "$1/proc" && shift && exec chroot "$@"' \
-		sh "$D13_ROOT" "$D13_ROOT" "$@"
+	unshare -m --propagation private -- sh -c '
+		root=$1 cache=$2 build=$3
+		shift 3
+		mount -t proc proc "$root/proc" &&
+			mount --bind "$cache" "$root$cache" &&
+			mount --bind "$build" "$root$build" &&
+			exec chroot "$root" "$@"' \
+		sh "$D13_ROOT" "$CACHE" "$BUILD" "$@"
 }
 
-# d13_kernel KVER: true if KVER's headers live in the build root only.
-d13_kernel() {
-	[[ ! -d /usr/src/linux-headers-$1 && -d $D13_ROOT/usr/src/linux-headers-$1 ]]
+# Kernels built from Debian's linux-source-7.x in the build root, each
+# with tinyconfig, base.config and its own fragment (build-debug-kernel.sh):
+#   7.x-debug   debug.config: KASAN, slab debugging, lockdep, kmemleak, ...
+#   7.x-kcsan   kcsan.config: KCSAN (it cannot share a kernel with KASAN)
+# The kernel release ends in -aiodev-FLAVOUR.
+SRC_FLAVOURS="debug kcsan"
+
+# src_flavour LABEL_OR_KVER: the flavour of a kernel built from source,
+# or nothing.
+src_flavour() {
+	local f
+	for f in $SRC_FLAVOURS; do
+		if [[ $1 == 7.x-$f || $1 == *-aiodev-$f ]]; then
+			echo "$f"
+			return
+		fi
+	done
+}
+
+# src_kernel_dir FLAVOUR: $CACHE/FLAVOUR-<key>, where that kernel is
+# built and cached. The key hashes the fragments, the source package and
+# the build root's compiler, so a change to any of them rebuilds it.
+src_kernel_dir() {
+	local pkg key admin=$D13_ROOT/var/lib/dpkg
+	[[ -s $D13_DIR/source-7.x ]] ||
+		die "no linux-source-7.x in the build root yet (run selftests/vm/debian13-root.sh --source)"
+	pkg=$(cat "$D13_DIR/source-7.x")
+	key=$({
+		cat "$VM_DIR/base.config" "$VM_DIR/$1.config"
+		dpkg-query --admindir="$admin" -W -f='${Package} ${Version}\n' "$pkg" gcc
+	} | sha256sum | cut -c1-16) || die "cannot key the $1 kernel"
+	echo "$CACHE/$1-$key"
+}
+
+# in_d13_tree KVER: true if KVER's module is built in the build root.
+in_d13_tree() {
+	[[ -n $(src_flavour "$1") ]] ||
+		[[ ! -d /usr/src/linux-headers-$1 && -d $D13_ROOT/usr/src/linux-headers-$1 ]]
 }
 
 # kver LABEL: print the kernel release (uname -r) for a label like 6.12.
 # A full release (e.g. 6.12.117+deb12-amd64) whose headers are installed,
 # here or in the build root, is accepted as is.
 kver() {
-	local meta dep
+	local meta dep flavour
 	if [[ -d /usr/src/linux-headers-$1 || -d $D13_ROOT/usr/src/linux-headers-$1 ]]; then
 		echo "$1"
 		return
@@ -57,10 +103,11 @@ kver() {
 		cat "$D13_DIR/kver-$1"
 		return
 	fi
-	if [[ $1 == 6.12-debug ]]; then
-		dep=$(debug_dir)
+	flavour=$(src_flavour "$1")
+	if [[ -n $flavour ]]; then
+		dep=$(src_kernel_dir "$flavour")
 		[[ -f $dep/complete ]] ||
-			die "the debug kernel is not built (run selftests/vm/build-debug-kernel.sh)"
+			die "the $1 kernel is not built (run selftests/vm/build-debug-kernel.sh $flavour)"
 		cat "$dep/kernelrelease"
 		return
 	fi
@@ -72,42 +119,27 @@ kver() {
 	echo "${dep#linux-headers-}"
 }
 
-# The debug kernel (label 6.12-debug, `make check-debug`) is built from
-# Debian's linux-source-6.12 by build-debug-kernel.sh with the fragment
-# debug.config, into $CACHE/debug-<key>/: its build tree src/ stands in
-# for the headers and the directory itself for the kernel cache.
-DEBUG_CONFIG=$VM_DIR/debug.config
-DEBUG_LOCALVERSION=-aiodev-debug
-
-# debug_dir: that directory. The key hashes the fragment, the source
-# package's version and the compiler, so a change to any rebuilds it.
-debug_dir() {
-	local ver key
-	ver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null) ||
-		die "linux-source-6.12 is not installed (run selftests/vm/deps.sh)"
-	key=$({
-		cat "$DEBUG_CONFIG"
-		echo "linux-source-6.12 $ver"
-		"${CC:-gcc}" --version | head -n1
-	} | sha256sum | cut -c1-16)
-	echo "$CACHE/debug-$key"
-}
-
+# headers_dir KVER: the tree a module for KVER is built against, as the
+# host sees it; kernel_cache KVER: where its image and modules are.
 headers_dir() {
-	case $1 in
-	*"$DEBUG_LOCALVERSION") echo "$(debug_dir)/src" ;;
-	*) if d13_kernel "$1"; then
+	local flavour
+	flavour=$(src_flavour "$1")
+	if [[ -n $flavour ]]; then
+		echo "$(src_kernel_dir "$flavour")/src"
+	elif [[ ! -d /usr/src/linux-headers-$1 && -d $D13_ROOT/usr/src/linux-headers-$1 ]]; then
 		echo "$D13_ROOT/usr/src/linux-headers-$1"
 	else
 		echo "/usr/src/linux-headers-$1"
-	fi ;;
-	esac
+	fi
 }
 kernel_cache() {
-	case $1 in
-	*"$DEBUG_LOCALVERSION") debug_dir ;;
-	*) echo "$CACHE/kernels/$1" ;;
-	esac
+	local flavour
+	flavour=$(src_flavour "$1")
+	if [[ -n $flavour ]]; then
+		src_kernel_dir "$flavour"
+	else
+		echo "$CACHE/kernels/$1"
+	fi
 }
 
 # vm_cpu: the guest CPU model for QEMU's -cpu. QEMU before 8.1 (Debian
@@ -135,8 +167,10 @@ vm_cpu() {
 kernel_labels() { echo "${AIODEV_KERNELS:-6.1 6.12 6.12-rt 7.x 7.x-rt}"; }
 
 # Console lines that mean the module (or the kernel under it) misbehaved.
-# kmemleak only by its reports: the debug kernel names it at every boot.
-SPLAT_RE='WARNING:|BUG:|Oops|Call Trace|general protection fault|KASAN|UBSAN|kernel BUG|blocked for more than|soft lockup|rcu_sched detected stall|rcu_preempt detected stall|RCU stall|detected stalls on CPU|list_add corruption|list_del corruption|list_add double add|refcount_t:|suspected memory leak|memory leak detector disabled|possible circular locking|inconsistent lock state|lockdep is turned off|sleeping function called from invalid context|DEBUG_LOCKS_WARN_ON|ODEBUG|Kernel panic'
+# Not kmemleak's "new suspected memory leaks" line: a scan prints it for
+# what the boot itself leaked too, and the guest's kmemleak steps judge
+# leaks, counting only those from after the module's first load.
+SPLAT_RE='WARNING:|BUG:|BUG [^ ]+ \(|Oops|Call Trace|general protection fault|invalid opcode:|stack segment:|KASAN|UBSAN|kernel BUG|blocked for more than|soft lockup|hard LOCKUP|rcu_sched detected stall|rcu_preempt detected stall|RCU stall|detected stalls on CPU|self-detected stall|detected expedited stalls|rcu_tasks.*stall|list_add corruption|list_del corruption|list_add double add|refcount_t:|memory leak detector disabled|possible circular locking|inconsistent lock state|lockdep is turned off|trying to register non-static key|sleeping function called from invalid context|DEBUG_LOCKS_WARN_ON|ODEBUG|debugfs: (Directory|File) .* already present|debugfs: .* already exists in|Kernel panic'
 
 # count_results RESULTS_LOG: print "PASS FAIL", and the reasons for
 # failures on stderr. Lines "ok N vm: ..." are shell checks; each section
@@ -172,11 +206,28 @@ count_results() {
 	}'
 }
 
+# kcsan_split [foreign]: filter a console log on stdin. KCSAN (7.x-kcsan)
+# checks the whole kernel by the memory model's strict rules, and the core
+# kernel has races of its own there: a report ("BUG: KCSAN: ..." up to its
+# closing "=====" line) with no aiodev frame in it is dropped, or with the
+# argument "foreign", is the only thing printed.
+kcsan_split() {
+	awk -v want="${1:-own}" '
+	function flush() {
+		if ((buf ~ /\[aiodev\]/) == (want == "own")) printf "%s", buf
+		buf = ""; inrep = 0
+	}
+	/BUG: KCSAN: / { if (inrep) flush(); inrep = 1 }
+	inrep { buf = buf $0 "\n"; if ($0 ~ /==========/) flush(); next }
+	want == "own" { print }
+	END { if (inrep) flush() }'
+}
+
 # splat_lines CONSOLE_LOG: the console lines in which the kernel
 # complained. Only printk lines (they carry a timestamp, also when one
 # lands in the middle of a userspace line), so test output can't trip this.
 splat_lines() {
-	tr -d '\r' <"$1" | grep -E "\[ *[0-9]+\.[0-9]+\] .*($SPLAT_RE)" || true
+	tr -d '\r' <"$1" | kcsan_split | grep -E "\[ *[0-9]+\.[0-9]+\] .*($SPLAT_RE)" || true
 }
 
 # scan_splats CONSOLE_LOG: fail, and show the evidence, if the kernel
@@ -197,4 +248,7 @@ print_figures() {
 	{ grep -hE '^# (stress: ([0-9]+ threads|reads verified)|fuzz: [0-9]+ ioctl calls|fio-whole: |uring_stress: |vm: kmemleak: )' "$1" || true; } |
 		sed 's/^# /  /'
 	echo "  splats in the console: $(splat_lines "$2" | wc -l)"
+	if grep -q 'BUG: KCSAN: ' "$2"; then
+		echo "  KCSAN reports without an aiodev frame (not counted): $(tr -d '\r' <"$2" | kcsan_split foreign | grep -c 'BUG: KCSAN: ')"
+	fi
 }
