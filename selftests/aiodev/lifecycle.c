@@ -6,6 +6,7 @@
  * and request accounting.
  */
 #define _GNU_SOURCE
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -378,6 +379,7 @@ TEST_F(lc, cancel_before_fire)
 
 TEST_F(lc, cancel_after_completion)
 {
+	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
 	struct aiodev_event ev;
 	struct aiodev_req r;
 	int ret;
@@ -385,14 +387,14 @@ TEST_F(lc, cancel_after_completion)
 	req_nop(&r, 5);
 	req_latency(&r, MSEC(1));
 	ASSERT_EQ(0, aio_submit1(self->fd, &r));
-	sleep_ns(MSEC(50));
 	/*
-	 * Completed, event posted but not reaped: too late. The header allows
-	 * -EALREADY ("its event is ... posted") or -ENOENT (no longer in
-	 * flight); what matters is that the event keeps its own result.
+	 * Completed, event posted (the file polls readable) but not reaped:
+	 * no longer in flight (-ENOENT, not -EALREADY), and the event keeps
+	 * its own result.
 	 */
+	ASSERT_EQ(1, poll(&pfd, 1, 10000));
 	ret = aio_cancel(self->fd, r.id);
-	EXPECT_TRUE(ret == -EALREADY || ret == -ENOENT) TH_LOG("ret %d", ret);
+	EXPECT_EQ(-ENOENT, ret);
 	ASSERT_EQ(1, aio_getevents(self->fd, &ev, 1, 1, WAIT_LONG_NS));
 	EXPECT_EQ(0LL, ev.result);
 	EXPECT_EQ(r.id, ev.id);

@@ -177,9 +177,10 @@ struct aiodev_getevents {
  * @__reserved: must be zero.
  *
  * On success (0) the request completes exactly once, with -ECANCELED, and
- * moves no data. -EALREADY: the request is already completing (its event
- * is or will shortly be posted with its own result). -ENOENT: no request
- * with that id is in flight on this file.
+ * moves no data. -EALREADY: the request's time has come and its
+ * completion is under way; its event follows with its own result.
+ * -ENOENT: no request with that id is in flight on this file: there never
+ * was one, or its event is already posted.
  */
 struct aiodev_cancel {
 	__u64 id;
