@@ -42,6 +42,18 @@ if command -v aiodev-aio >/dev/null 2>&1; then
 	# "N of M completed before a request submitted earlier", N > 0.
 	check "aiodev-aio --verify: jitter made completions come out of order" \
 		grep -q '^  [1-9][0-9]* of [0-9]* completed before' "$AIO_OUT"
+	# Negative control: on a device that fails every 4th request the
+	# promise aiodev-aio checks is broken; it must say so and exit 1.
+	echo 4 >"$AIO_DEV/fail_every_nth"
+	timeout -s KILL "${AIODEV_TEST_TIMEOUT:-300}" aiodev-aio -d 0 -n 32 \
+		-q 8 -b 4 -m 50 >"$AIO_OUT" 2>&1
+	_aio_rc=$?
+	echo 0 >"$AIO_DEV/fail_every_nth"
+	cat "$AIO_OUT"
+	check "aiodev-aio on a device failing every 4th request exits 1 (rc=$_aio_rc)" \
+		test "$_aio_rc" -eq 1
+	check "aiodev-aio on a device failing every 4th request names a failed request" \
+		grep -q 'expected' "$AIO_OUT"
 	aio_run "--timeout-demo" -d 0 --timeout-demo
 	aio_run "--cancel-demo" -d 0 --cancel-demo
 

@@ -10,7 +10,13 @@ AIO_RESET_ERR=/tmp/aiodev-reset.err
 
 if rmmod aiodev && insmod "$KO" nr_devices=2 completion_nsec=20000 \
 	timeout_nsec=7000000; then
-	aiodev config --latency 1ms --jitter 1ms --timeout 0 >/dev/null
+	# The starting point must differ from what --reset should restore,
+	# or the checks below would pass with a --reset that does nothing.
+	check "aiodev config --latency 1ms --jitter 1ms --timeout 0 (setup)" \
+		aiodev config --latency 1ms --jitter 1ms --timeout 0
+	check "setup: latency 1000000, jitter 1000000, deadline 0" test \
+		"$(cat /sys/class/misc/aiodev0/latency_nsec /sys/class/misc/aiodev0/jitter_nsec /sys/class/misc/aiodev0/timeout_nsec | tr '\n' ' ')" = \
+		"1000000 1000000 0 "
 	aiodev config --reset >/dev/null 2>"$AIO_RESET_ERR"
 	_aio_rc=$?
 	cat "$AIO_RESET_ERR"
