@@ -12,6 +12,8 @@
 #   /vm/guest.d/*.sh       extra check steps (selftests/vm/guest.d)
 #   /vm/aiodev.ko          the module built for KVER
 #   /vm/tests/             every executable of selftests/out/
+#   /vm/tests.expected     the programs the guest must run: selftests/out/
+#                          expected-programs (the Makefile's list)
 #   /usr/bin/              every program in userspace/ (the aiodev CLI),
 #                          plus $AIODEV_VM_HOST_BINS (e.g. "fio")
 #   /lib/modules/KVER/     the cached kernel modules (null_blk, 9p, ...)
@@ -94,6 +96,14 @@ if [[ -d $tests_dir ]]; then
 			copy_prog "$f" "/vm/tests/${f##*/}"
 		fi
 	done
+fi
+# The programs the guest must run (guest-check.sh): the selftests
+# Makefile's list, or for another AIODEV_TESTS_DIR what is in it.
+if [[ -f $tests_dir/expected-programs ]]; then
+	cp "$tests_dir/expected-programs" "$stage/vm/tests.expected"
+elif [[ -n ${AIODEV_TESTS_DIR:-} && -d $tests_dir ]]; then
+	find "$tests_dir" -maxdepth 1 -type f -perm -u+x -printf '%f\n' | sort \
+		>"$stage/vm/tests.expected"
 fi
 if [[ -d $user_dir ]]; then
 	for f in "$user_dir"/*; do
