@@ -7,7 +7,8 @@
 #          lockup detectors (base.config, debug.config); after the unload a
 #          kmemleak scan.
 #   kcsan  `make check-kcsan`, label 7.x-kcsan: KCSAN in strict mode
-#          (kcsan.config); a report with an aiodev frame fails the run.
+#          (kcsan.config); a race with an access in aiodev's code fails
+#          the run.
 # The same guest steps run as in `make check`, the stress test for
 # AIODEV_STRESS_SECONDS (60), the fuzzer for AIODEV_FUZZ_CALLS (200000);
 # any report of a detector in the console fails the run.
