@@ -19,12 +19,14 @@
  *
  * Each call may only fail with an errno its documentation names (the
  * allow-lists below cite uapi/linux/aiodev.h, README.md and the system
- * calls' manual pages); and where the outcome follows from the arguments
- * alone (a bad pointer, an invalid field, an unknown command) it must be
- * exactly that one. Anything else is counted, the first ones printed, and
- * fails the test. Afterwards the devices must still work (round trips
- * through the ioctl, pread/pwrite and libaio) and their counters add up
- * with nothing left in flight.
+ * calls' manual pages), or, for a read, write or AIO result, with a fault
+ * errno of a configuration that may have been in force when it was
+ * submitted; and where the outcome follows from the arguments alone (a bad
+ * pointer, an invalid field, an unknown command) it must be exactly that
+ * one, or -EBADF if the closer had the file closed meanwhile. Anything
+ * else is counted, the first ones printed, and fails the test. Afterwards
+ * the devices must still work (round trips through the ioctl, pread/pwrite
+ * and libaio) and their counters add up with nothing left in flight.
  *
  * Writes stay out of [ZERO_REGION_OFF, + ZERO_REGION_LEN), which other
  * programs expect to read as zeros. Nothing blocks for long: the files are
@@ -54,6 +56,8 @@
 #define ARG_BYTES	(17 * PAGE_SZ)	/* >= queue_depth * sizeof(aiodev_req) */
 #define VICTIM_BYTES	(4UL << 20)	/* where the kernel may write data */
 #define MAX_EVENTS	1024
+#define HIST		4096	/* configurations remembered per device */
+#define NCB		64	/* iocbs per thread */
 
 enum fk {
 	F_INFO, F_SUBMIT, F_GETEV, F_CANCEL, F_GETCFG, F_SETCFG, F_STATS,
@@ -114,6 +118,49 @@ enum pk {
 /* Input structures: a read-only page reads fine (as zeros). */
 #define P_UNREADABLE(p)	(P_BAD(p) && (p) != P_RO)
 
+/* A SET_CONFIG that may take effect, and the fault errnos it brings. */
+enum { CFG_PENDING, CFG_APPLIED, CFG_REFUSED };
+struct cfg_ent {
+	atomic_ullong seq;		/* its number; ~0 while rewritten */
+	atomic_int state;
+	atomic_int err[2];		/* 0: none */
+};
+
+/*
+ * The configurations of one device, to tell which fault errnos a request
+ * may end with. The fuzzers issue every SET_CONFIG that may succeed under
+ * @lock, numbered (@started) before the ioctl: numbers follow the order in
+ * which the kernel applies them. A call reads @cur before it and @started
+ * after it: the configuration it ran with is one of [cur, started] that
+ * was not refused. The ring keeps the last HIST of them; older ones are
+ * settled, and count by @ever, which is still only what the device
+ * actually applied. SET_CONFIGs bound to fail run without the lock: if one
+ * succeeds all the same, expect() reports it.
+ */
+struct dev_hist {
+	pthread_mutex_t lock;
+	atomic_ullong started;		/* the newest recorded */
+	atomic_ullong cur;		/* the newest applied */
+	atomic_ullong ever[AIODEV_MAX_ERRNO / 64 + 1];
+	struct cfg_ent ent[HIST];
+};
+
+/* The configurations of @dev (-1: none) a call may have run with. */
+struct win {
+	int dev;
+	__u64 lo, hi;
+};
+
+/*
+ * A file slot as a call picked it. The closer makes @genp odd while the
+ * number is closed: -EBADF is due only if it was odd or moved meanwhile.
+ */
+struct sref {
+	int fd, slot, dev;
+	unsigned int gen;
+	atomic_uint *genp;
+};
+
 struct fz;
 
 struct th {
@@ -123,8 +170,9 @@ struct th {
 	__u64 rng;
 	unsigned char *arg, *arr;	/* each followed by a PROT_NONE page */
 	aio_context_t actx;
-	struct iocb cbs[64];
-	int nsub;
+	struct iocb cbs[NCB];
+	struct win cbw[NCB];		/* of each iocb's submission */
+	__u64 busy;			/* iocbs in flight */
 	__u64 ids[16];
 	__u64 count[NFK][ERRMAX + 1];
 	__u64 calls, other, violations;
@@ -138,7 +186,8 @@ struct fz {
 	atomic_ullong calls;
 	atomic_int stop;
 	atomic_int slot_a[NSLOT_A], slot_b[NSLOT_B];
-	atomic_ullong fault_errnos[ERRMAX / 64 + 1];
+	atomic_uint gen_a[NSLOT_A], gen_b[NSLOT_B];
+	struct dev_hist hist[NDEV];
 	atomic_int reports;
 	int efd;
 	unsigned char *ro, *guard, *victim;
@@ -178,20 +227,112 @@ static bool chance(struct th *t, int pct)
 	return (int)(rnd(t) % 100) < pct;
 }
 
-static bool fault_errno(struct fz *fz, int e)
+/* ---- the devices' configurations --------------------------------------- */
+
+static void hist_put(struct dev_hist *h, __u64 s,
+		     const struct aiodev_config *c)
 {
-	return e > 0 && e < ERRMAX &&
-	       (atomic_load(&fz->fault_errnos[e / 64]) >> (e % 64) & 1);
+	struct cfg_ent *x = &h->ent[s % HIST];
+
+	atomic_store(&x->seq, ~0ULL);
+	atomic_store(&x->state, CFG_PENDING);
+	/* aiodev_plan(): a rule's errno is used only while the rule is on. */
+	atomic_store(&x->err[0], c->fail_every_nth ? c->fail_nth_errno : 0);
+	atomic_store(&x->err[1], c->fail_len ? c->fail_range_errno : 0);
+	atomic_store(&x->seq, s);
 }
 
-static void note_fault_errno(struct fz *fz, int e)
+static void hist_settle(struct dev_hist *h, __u64 s, bool applied)
 {
-	if (e > 0 && e < ERRMAX)
-		atomic_fetch_or(&fz->fault_errnos[e / 64], 1ULL << (e % 64));
+	struct cfg_ent *x = &h->ent[s % HIST];
+	int i, e;
+
+	for (i = 0; applied && i < 2; i++) {
+		e = atomic_load(&x->err[i]);
+		if (e > 0 && e <= AIODEV_MAX_ERRNO)
+			atomic_fetch_or(&h->ever[e / 64], 1ULL << (e % 64));
+	}
+	atomic_store(&x->state, applied ? CFG_APPLIED : CFG_REFUSED);
+	if (applied)
+		atomic_store(&h->cur, s);
 }
 
-/* Count one result (a negative errno or not) and check it is documented. */
-static long note(struct th *t, int kind, long ret, unsigned long what)
+/* The configuration in force before the fuzzers start, number 0. */
+static void hist_init(struct fz *fz, int dev, const struct aiodev_config *c)
+{
+	struct dev_hist *h = &fz->hist[dev];
+
+	pthread_mutex_init(&h->lock, NULL);
+	hist_put(h, 0, c);
+	hist_settle(h, 0, true);
+}
+
+/* Before a SET_CONFIG of @c that may succeed: returns with the lock held. */
+static __u64 hist_begin(struct fz *fz, int dev, const struct aiodev_config *c)
+{
+	struct dev_hist *h = &fz->hist[dev];
+	__u64 s;
+
+	pthread_mutex_lock(&h->lock);
+	s = atomic_load(&h->started) + 1;
+	hist_put(h, s, c);
+	atomic_store(&h->started, s);
+	return s;
+}
+
+static void hist_end(struct fz *fz, int dev, __u64 s, bool applied)
+{
+	hist_settle(&fz->hist[dev], s, applied);
+	pthread_mutex_unlock(&fz->hist[dev].lock);
+}
+
+static void win_begin(struct fz *fz, struct win *w, int dev)
+{
+	w->dev = dev;
+	w->lo = dev < 0 ? 0 : atomic_load(&fz->hist[dev].cur);
+}
+
+static void win_end(struct fz *fz, struct win *w)
+{
+	w->hi = w->dev < 0 ? 0 : atomic_load(&fz->hist[w->dev].started);
+}
+
+/* Could a configuration of @w have failed a request with @e? */
+static bool fault_ok(struct fz *fz, const struct win *w, int e)
+{
+	struct dev_hist *h;
+	__u64 s, first;
+	bool lost;
+
+	if (!w || w->dev < 0 || e < 1 || e > AIODEV_MAX_ERRNO)
+		return false;
+	h = &fz->hist[w->dev];
+	first = w->hi - w->lo < HIST ? w->lo : w->hi - HIST + 1;
+	lost = first != w->lo;
+	for (s = first; s <= w->hi; s++) {
+		struct cfg_ent *x = &h->ent[s % HIST];
+		bool hit = atomic_load(&x->err[0]) == e ||
+			   atomic_load(&x->err[1]) == e;
+		bool refused = atomic_load(&x->state) == CFG_REFUSED;
+
+		/* Checked last: what was read above belongs to @s. */
+		if (atomic_load(&x->seq) != s)
+			lost = true;
+		else if (hit && !refused)
+			return true;
+	}
+	/* Entries gone from the ring were settled before they went. */
+	return lost && (atomic_load(&h->ever[e / 64]) >> (e % 64) & 1);
+}
+
+/* ---- results ----------------------------------------------------------- */
+
+/*
+ * Count one result (a negative errno or not) and check it is documented;
+ * a read, write or io_event may also carry a fault errno of @w.
+ */
+static long note_win(struct th *t, int kind, long ret, unsigned long what,
+		     const struct win *w)
 {
 	struct fz *fz = t->fz;
 	int e = ret < 0 ? (int)-ret : 0;
@@ -208,7 +349,7 @@ static long note(struct th *t, int kind, long ret, unsigned long what)
 	t->count[kind][e < ERRMAX ? e : ERRMAX]++;
 	if (e < ERRMAX && (fz->allow[kind][e] ||
 			   ((kind == F_READ || kind == F_WRITE ||
-			     kind == F_IOEVENT) && fault_errno(fz, e))))
+			     kind == F_IOEVENT) && fault_ok(fz, w, e))))
 		return ret;
 	t->violations++;
 	report(fz, "%s (%#lx) failed with errno %d (%s), which it does not document",
@@ -216,11 +357,25 @@ static long note(struct th *t, int kind, long ret, unsigned long what)
 	return ret;
 }
 
-/* Where the outcome is determined, it must be exactly @want (or EBADF). */
-static void expect(struct th *t, int kind, long ret, long want,
-		   unsigned long what, int pk)
+static long note(struct th *t, int kind, long ret, unsigned long what)
 {
-	if (ret == want || ret == -EBADF)
+	return note_win(t, kind, ret, what, NULL);
+}
+
+/* Did the closer have @r's number closed at some point since the pick? */
+static bool closed_under(const struct sref *r)
+{
+	return (r->gen & 1) || atomic_load(r->genp) != r->gen;
+}
+
+/*
+ * Where the outcome is determined, it must be exactly @want, or -EBADF if
+ * the file was closed under the call.
+ */
+static void expect(struct th *t, int kind, long ret, long want,
+		   unsigned long what, int pk, const struct sref *r)
+{
+	if (ret == want || (ret == -EBADF && closed_under(r)))
 		return;
 	t->violations++;
 	report(t->fz, "%s (%#lx, pointer kind %d) returned %ld, expected %ld",
@@ -389,15 +544,24 @@ static int junk_fd(struct th *t)
 	}
 }
 
-static int pick_fd_a(struct th *t, int *slot)
+static int pick_slot(struct fz *fz, bool b, int i, struct sref *r)
 {
-	*slot = rnd(t) % NSLOT_A;
-	return atomic_load(&t->fz->slot_a[*slot]);
+	r->slot = i;
+	r->dev = i % NDEV;
+	r->genp = b ? &fz->gen_b[i] : &fz->gen_a[i];
+	r->gen = atomic_load(r->genp);
+	r->fd = atomic_load(b ? &fz->slot_b[i] : &fz->slot_a[i]);
+	return r->fd;
 }
 
-static int pick_fd_b(struct th *t)
+static int pick_fd_a(struct th *t, struct sref *r)
 {
-	return atomic_load(&t->fz->slot_b[rnd(t) % NSLOT_B]);
+	return pick_slot(t->fz, false, rnd(t) % NSLOT_A, r);
+}
+
+static int pick_fd_b(struct th *t, struct sref *r)
+{
+	return pick_slot(t->fz, true, rnd(t) % NSLOT_B, r);
 }
 
 /* ---- the ioctls -------------------------------------------------------- */
@@ -414,12 +578,13 @@ static void fz_getter(struct th *t, int kind)
 		[F_GETCFG] = sizeof(struct aiodev_config),
 		[F_STATS] = sizeof(struct aiodev_stats),
 	};
-	int slot, fd = pick_fd_a(t, &slot), pk = pick_pk(t);
+	struct sref sr;
+	int fd = pick_fd_a(t, &sr), pk = pick_pk(t);
 	void *p = place(t, pk, sz[kind], t->arg, PAGE_SZ);
 	long ret;
 
 	ret = note(t, kind, do_ioctl(fd, cmd[kind], p), cmd[kind]);
-	expect(t, kind, ret, P_BAD(pk) ? -EFAULT : 0, cmd[kind], pk);
+	expect(t, kind, ret, P_BAD(pk) ? -EFAULT : 0, cmd[kind], pk, &sr);
 	if (ret)
 		return;
 	if (kind == F_INFO) {
@@ -477,6 +642,20 @@ static bool req_invalid(const struct aiodev_req *r, __u64 size)
 	       r->len > size - r->offset;
 }
 
+/*
+ * May aiodev_submit_one() refuse the valid @r with -EBADF on A slot @slot?
+ * aiodev_check_req() for the file's mode, then an eventfd other than ours
+ * (closed, or never open).
+ */
+static bool req_ebadf(const struct aiodev_req *r, int slot, int efd)
+{
+	int acc = slot_mode(false, slot) & O_ACCMODE;
+
+	return (r->op == AIODEV_OP_READ && acc == O_WRONLY) ||
+	       (r->op == AIODEV_OP_WRITE && acc == O_RDONLY) ||
+	       ((r->flags & AIODEV_REQ_EVENTFD) && r->eventfd != efd);
+}
+
 static void rand_req(struct th *t, struct aiodev_req *r, int afd)
 {
 	struct fz *fz = t->fz;
@@ -519,7 +698,8 @@ static void rand_req(struct th *t, struct aiodev_req *r, int afd)
 static void fz_submit(struct th *t)
 {
 	struct fz *fz = t->fz;
-	int slot, fd = pick_fd_a(t, &slot), spk = pick_pk(t), apk = pick_pk(t);
+	struct sref sr;
+	int fd = pick_fd_a(t, &sr), spk = pick_pk(t), apk = pick_pk(t);
 	struct aiodev_submit s = { 0 }, *sp;
 	struct aiodev_req *reqs;
 	__u32 i, n;
@@ -555,15 +735,15 @@ static void fz_submit(struct th *t)
 		memcpy(sp, &s, sizeof(s));
 	ret = note(t, F_SUBMIT, do_ioctl(fd, AIODEV_IOC_SUBMIT, sp), s.nr);
 	if (P_UNREADABLE(spk)) {
-		expect(t, F_SUBMIT, ret, -EFAULT, 0, spk);
+		expect(t, F_SUBMIT, ret, -EFAULT, 0, spk, &sr);
 		return;
 	}
 	if (spk == P_RO) {	/* nr 0 */
-		expect(t, F_SUBMIT, ret, -EINVAL, 0, spk);
+		expect(t, F_SUBMIT, ret, -EINVAL, 0, spk, &sr);
 		return;
 	}
 	if (s.flags || !s.nr || s.nr > fz->depth) {
-		expect(t, F_SUBMIT, ret, -EINVAL, s.nr, spk);
+		expect(t, F_SUBMIT, ret, -EINVAL, s.nr, spk, &sr);
 		return;
 	}
 	if (ret > (long)s.nr) {
@@ -571,20 +751,26 @@ static void fz_submit(struct th *t)
 		report(fz, "SUBMIT of %u accepted %ld", s.nr, ret);
 	}
 	/* One request, in place: its own errors are determined. */
-	if (s.nr != 1 || ret == -EAGAIN || ret == -ENOMEM || ret == -EBADF)
+	if (s.nr != 1 || ret == -EAGAIN || ret == -ENOMEM)
 		return;
 	if (P_BAD(apk) && apk != P_RO) {
-		expect(t, F_SUBMIT, ret, -EFAULT, 1, apk);
+		expect(t, F_SUBMIT, ret, -EFAULT, 1, apk, &sr);
 		return;
 	}
 	if (apk == P_RO) {
 		/* A zero request is a valid NOP; its id cannot be written. */
-		expect(t, F_SUBMIT, ret, -EFAULT, 1, apk);
+		expect(t, F_SUBMIT, ret, -EFAULT, 1, apk, &sr);
 		return;
 	}
 	if (req_invalid(&reqs[0], fz->size)) {
-		expect(t, F_SUBMIT, ret, -EINVAL, reqs[0].op, apk);
+		expect(t, F_SUBMIT, ret, -EINVAL, reqs[0].op, apk, &sr);
 		return;
+	}
+	if (ret == -EBADF && !req_ebadf(&reqs[0], sr.slot, fz->efd) &&
+	    !closed_under(&sr)) {
+		t->violations++;
+		report(fz, "SUBMIT of a valid request (op %u) returned -EBADF",
+		       reqs[0].op);
 	}
 	want = ret;
 	if (ret == 1) {
@@ -600,7 +786,8 @@ static void fz_submit(struct th *t)
 static void fz_getevents(struct th *t)
 {
 	struct fz *fz = t->fz;
-	int slot, fd = pick_fd_a(t, &slot), gpk = pick_pk(t), epk = pick_pk(t);
+	struct sref sr;
+	int fd = pick_fd_a(t, &sr), gpk = pick_pk(t), epk = pick_pk(t);
 	struct aiodev_getevents g = { 0 }, *gp;
 	bool invalid;
 	long ret;
@@ -631,20 +818,21 @@ static void fz_getevents(struct th *t)
 		memcpy(gp, &g, sizeof(g));
 	ret = note(t, F_GETEV, do_ioctl(fd, AIODEV_IOC_GETEVENTS, gp), g.max_nr);
 	if (P_UNREADABLE(gpk))
-		expect(t, F_GETEV, ret, -EFAULT, 0, gpk);
+		expect(t, F_GETEV, ret, -EFAULT, 0, gpk, &sr);
 	else if (gpk == P_RO)	/* max_nr 0 */
-		expect(t, F_GETEV, ret, -EINVAL, 0, gpk);
+		expect(t, F_GETEV, ret, -EINVAL, 0, gpk, &sr);
 	else if (invalid)
-		expect(t, F_GETEV, ret, -EINVAL, g.max_nr, gpk);
+		expect(t, F_GETEV, ret, -EINVAL, g.max_nr, gpk, &sr);
 	else if (ret > (long)g.max_nr || ret > MAX_EVENTS)
-		expect(t, F_GETEV, ret, g.max_nr, g.max_nr, gpk);
+		expect(t, F_GETEV, ret, g.max_nr, g.max_nr, gpk, &sr);
 	else if (ret > 0 && P_BAD(epk) && epk != P_STRADDLE)
-		expect(t, F_GETEV, ret, -EFAULT, g.max_nr, epk);
+		expect(t, F_GETEV, ret, -EFAULT, g.max_nr, epk, &sr);
 }
 
 static void fz_cancel(struct th *t)
 {
-	int slot, fd = pick_fd_a(t, &slot), pk = pick_pk(t);
+	struct sref sr;
+	int fd = pick_fd_a(t, &sr), pk = pick_pk(t);
 	struct aiodev_cancel c = { 0 }, *cp;
 	long ret;
 
@@ -659,13 +847,13 @@ static void fz_cancel(struct th *t)
 		memcpy(cp, &c, sizeof(c));
 	ret = note(t, F_CANCEL, do_ioctl(fd, AIODEV_IOC_CANCEL, cp), c.id);
 	if (P_UNREADABLE(pk))
-		expect(t, F_CANCEL, ret, -EFAULT, 0, pk);
+		expect(t, F_CANCEL, ret, -EFAULT, 0, pk, &sr);
 	else if (pk == P_RO)	/* id 0: never a request's */
-		expect(t, F_CANCEL, ret, -ENOENT, 0, pk);
+		expect(t, F_CANCEL, ret, -ENOENT, 0, pk, &sr);
 	else if (c.flags || c.__reserved)
-		expect(t, F_CANCEL, ret, -EINVAL, c.flags, pk);
+		expect(t, F_CANCEL, ret, -EINVAL, c.flags, pk, &sr);
 	else if (ret != 0 && ret != -EALREADY && ret != -ENOENT)
-		expect(t, F_CANCEL, ret, -ENOENT, c.id, pk);
+		expect(t, F_CANCEL, ret, -ENOENT, c.id, pk, &sr);
 }
 
 /* Would aiodev_config_check() refuse @c? (the header's rules) */
@@ -692,9 +880,12 @@ static void fz_setconfig(struct th *t)
 	static const __s32 errnos[] = { -1, 0, 1, EIO, 255, 511, 512, 4095,
 					0x7fffffff };
 	struct fz *fz = t->fz;
-	int slot, fd = pick_fd_a(t, &slot), pk = pick_pk(t);
-	struct aiodev_config c, *cp;
-	bool invalid;
+	struct sref sr;
+	int fd = pick_fd_a(t, &sr), pk = pick_pk(t);
+	struct aiodev_config c, *cp, zero = { 0 };
+	const struct aiodev_config *use = NULL;
+	bool invalid, writable;
+	__u64 seq = 0;
 	long ret;
 
 	config_default(&c);
@@ -725,20 +916,29 @@ static void fz_setconfig(struct th *t)
 	if (!invalid && c.latency_nsec + c.jitter_nsec > 1000000 &&
 	    (!c.timeout_nsec || c.timeout_nsec > 1000))
 		c.timeout_nsec = 1 + rnd(t) % 1000;
-	note_fault_errno(fz, c.fail_nth_errno);
-	note_fault_errno(fz, c.fail_range_errno);
 	cp = place(t, pk, sizeof(c), t->arg, PAGE_SZ);
 	if (!P_BAD(pk))
 		memcpy(cp, &c, sizeof(c));
+	/* One that may take effect goes into the device's history. */
+	writable = slot_mode(false, sr.slot) & (O_WRONLY | O_RDWR);
+	if (writable && pk == P_RO)
+		use = &zero;
+	else if (writable && !P_BAD(pk) && !invalid)
+		use = &c;
+	if (use)
+		seq = hist_begin(fz, sr.dev, use);
 	ret = note(t, F_SETCFG, do_ioctl(fd, AIODEV_IOC_SET_CONFIG, cp), 0);
-	if (!(slot_mode(false, slot) & (O_WRONLY | O_RDWR)))
-		expect(t, F_SETCFG, ret, -EBADF, 0, pk);
+	if (use)
+		hist_end(fz, sr.dev, seq, ret == 0);
+	if (!writable)
+		expect(t, F_SETCFG, ret, -EBADF, 0, pk, &sr);
 	else if (pk == P_RO)	/* reads as all zero: latency 0, valid */
-		expect(t, F_SETCFG, ret, 0, 0, pk);
+		expect(t, F_SETCFG, ret, 0, 0, pk, &sr);
 	else if (P_BAD(pk))
-		expect(t, F_SETCFG, ret, -EFAULT, 0, pk);
+		expect(t, F_SETCFG, ret, -EFAULT, 0, pk, &sr);
 	else
-		expect(t, F_SETCFG, ret, invalid ? -EINVAL : 0, c.latency_nsec, pk);
+		expect(t, F_SETCFG, ret, invalid ? -EINVAL : 0, c.latency_nsec,
+		       pk, &sr);
 }
 
 /* A command number that is not one of the seven. */
@@ -759,7 +959,8 @@ static void fz_badcmd(struct th *t)
 	};
 	static const unsigned int sizes[] = { 0, 8, 16, 32, 48, 64, 72, 88,
 					      128, 0x3fff };
-	int slot, fd = pick_fd_a(t, &slot);
+	struct sref sr;
+	int fd = pick_fd_a(t, &sr);
 	unsigned long cmd;
 	unsigned int i;
 	long ret;
@@ -795,7 +996,7 @@ static void fz_badcmd(struct th *t)
 	ret = note(t, F_BADCMD, do_ioctl(fd, cmd, place(t, pick_pk(t), 64,
 							 t->arg, PAGE_SZ)),
 		   cmd);
-	expect(t, F_BADCMD, ret, -ENOTTY, cmd, 0);
+	expect(t, F_BADCMD, ret, -ENOTTY, cmd, 0, &sr);
 }
 
 /* ---- plain I/O, lseek, poll ------------------------------------------- */
@@ -803,8 +1004,10 @@ static void fz_badcmd(struct th *t)
 static void fz_rw(struct th *t)
 {
 	struct fz *fz = t->fz;
-	int fd = pick_fd_b(t), pk, kind, cnt, i;
+	struct sref sr;
+	int fd = pick_fd_b(t, &sr), pk, kind, cnt, i;
 	bool wr = chance(t, 40);
+	struct win w;
 	struct iovec *iov = (struct iovec *)t->arr;
 	__u64 len = chance(t, 80) ? pick_len(t) : rnd(t);
 	__s64 off = (__s64)pick_off(t, fz->size, len);
@@ -818,6 +1021,7 @@ static void fz_rw(struct th *t)
 			off = rnd(t) % fz->size;
 		off = avoid_zero(off, len);
 	}
+	win_begin(fz, &w, sr.dev);
 	switch (wr ? 1 + rnd(t) % 4 : rnd(t) % 5) {
 	case 0:
 		if (lseek(fd, off, SEEK_SET) < 0)
@@ -852,7 +1056,10 @@ static void fz_rw(struct th *t)
 		}
 		break;
 	}
-	note(t, kind, ret < 0 ? -errno : ret, len);
+	if (ret < 0)
+		ret = -errno;
+	win_end(fz, &w);
+	note_win(t, kind, ret, len, &w);
 	if (ret > (long)AIODEV_MAX_IO_BYTES) {
 		t->violations++;
 		report(fz, "a plain transfer returned %ld > 1 MiB", ret);
@@ -861,7 +1068,8 @@ static void fz_rw(struct th *t)
 
 static void fz_lseek(struct th *t)
 {
-	int fd = pick_fd_b(t), whence = chance(t, 90) ? rnd(t) % 5 : rnd(t);
+	struct sref sr;
+	int fd = pick_fd_b(t, &sr), whence = chance(t, 90) ? rnd(t) % 5 : rnd(t);
 	__s64 off = (__s64)pick_off(t, t->fz->size, 0);
 	off_t ret;
 
@@ -878,10 +1086,12 @@ static void fz_lseek(struct th *t)
 static void fz_poll(struct th *t)
 {
 	struct pollfd p[2];
-	int slot, ret;
+	struct sref sa, sb;
+	int ret;
 
-	p[0] = (struct pollfd){ .fd = pick_fd_a(t, &slot), .events = POLLIN | POLLOUT };
-	p[1] = (struct pollfd){ .fd = pick_fd_b(t), .events = rnd(t) };
+	p[0] = (struct pollfd){ .fd = pick_fd_a(t, &sa),
+				.events = POLLIN | POLLOUT };
+	p[1] = (struct pollfd){ .fd = pick_fd_b(t, &sb), .events = rnd(t) };
 	ret = poll(p, 2, 0);
 	note(t, F_POLL, ret < 0 ? -errno : 0, 0);
 }
@@ -920,10 +1130,21 @@ static void fz_ioreap(struct th *t, long min, __u64 tmo)
 
 	ret = note(t, F_IOGETEV, sys_io_getevents(t->actx, min, 64, ev, &ts), 0);
 	for (i = 0; i < ret; i++) {
+		__u64 off = ev[i].obj - (uintptr_t)t->cbs;
+		__u64 k = off / sizeof(struct iocb);
+		bool ours = k < NCB && !(off % sizeof(struct iocb));
+
 		if ((long long)ev[i].res < 0)
-			note(t, F_IOEVENT, (long long)ev[i].res, ev[i].obj);
-		t->nsub--;
+			note_win(t, F_IOEVENT, (long long)ev[i].res, ev[i].obj,
+				 ours ? &t->cbw[k] : NULL);
+		if (ours)
+			t->busy &= ~(1ULL << k);
 	}
+}
+
+static int nbusy(struct th *t)
+{
+	return __builtin_popcountll(t->busy);
 }
 
 static void fz_iosubmit(struct th *t)
@@ -938,31 +1159,46 @@ static void fz_iosubmit(struct th *t)
 	struct fz *fz = t->fz;
 	struct iocb **pp = (struct iocb **)(t->arr + PAGE_SZ);
 	struct iovec *iov = (struct iovec *)t->arr;
-	int n = 1 + rnd(t) % 8, i, pk, slot;
+	int n = 1 + rnd(t) % 8, i, pk, idx[8], dev[8];
+	__u64 free;
+	struct win w[NDEV];
+	struct sref sr;
 	long ret;
 
-	if (t->nsub + n > 48) {
+	if (nbusy(t) + n > 48) {
 		fz_ioreap(t, 0, 0);
-		if (t->nsub + n > 48) {
+		if (nbusy(t) + n > 48) {
 			/* Polls that never fire: cancel everything, start over. */
 			syscall(__NR_io_destroy, t->actx);
 			t->actx = 0;
-			t->nsub = 0;
+			t->busy = 0;
 			if (syscall(__NR_io_setup, 64, &t->actx))
 				return;
 		}
 	}
+	/* Iocbs not in flight: an event finds its submission's window. */
+	free = ~t->busy;
 	for (i = 0; i < n; i++) {
-		struct iocb *cb = &t->cbs[(t->nsub + i) % 64];
+		struct iocb *cb;
 		__u64 len = chance(t, 80) ? rnd(t) % 16384 : pick_len(t);
 
+		idx[i] = __builtin_ctzll(free);
+		free &= free - 1;
+		cb = &t->cbs[idx[i]];
 		memset(cb, 0, sizeof(*cb));
 		cb->aio_data = rnd(t);
 		cb->aio_lio_opcode = chance(t, 80) ? ops[rnd(t) % 4] :
 				     ops[rnd(t) % ARRAY_SIZE(ops)];
-		cb->aio_fildes = chance(t, 80) ? pick_fd_b(t) :
-				 chance(t, 50) ? pick_fd_a(t, &slot) :
-				 junk_fd(t);
+		if (chance(t, 80)) {
+			cb->aio_fildes = pick_fd_b(t, &sr);
+			dev[i] = sr.dev;
+		} else if (chance(t, 50)) {
+			cb->aio_fildes = pick_fd_a(t, &sr);
+			dev[i] = sr.dev;
+		} else {
+			cb->aio_fildes = junk_fd(t);
+			dev[i] = -1;
+		}
 		cb->aio_buf = data_ptr(t, len, &pk);
 		cb->aio_nbytes = len;
 		cb->aio_offset = pick_off(t, fz->size, len);
@@ -999,6 +1235,8 @@ static void fz_iosubmit(struct th *t)
 			cb->aio_reserved2 = rnd(t);
 		pp[i] = cb;
 	}
+	for (i = 0; i < NDEV; i++)
+		win_begin(fz, &w[i], i);
 	switch (rnd(t) % 20) {
 	case 0:
 		ret = sys_io_submit(rnd(t) % 2 ? 0 : rnd(t), n, pp);
@@ -1019,9 +1257,15 @@ static void fz_iosubmit(struct th *t)
 		ret = sys_io_submit(t->actx, n, pp);
 		break;
 	}
+	for (i = 0; i < NDEV; i++)
+		win_end(fz, &w[i]);
 	note(t, F_IOSUBMIT, ret, n);
-	if (ret > 0)
-		t->nsub += ret;
+	/* The first @ret are in flight; a device took its configuration then. */
+	for (i = 0; i < ret && i < n; i++) {
+		t->busy |= 1ULL << idx[i];
+		t->cbw[idx[i]] = dev[i] < 0 ? (struct win){ .dev = -1 } :
+						w[dev[i]];
+	}
 	if (ret > n) {
 		t->violations++;
 		report(fz, "io_submit of %d returned %ld", n, ret);
@@ -1029,7 +1273,7 @@ static void fz_iosubmit(struct th *t)
 	if (chance(t, 30)) {
 		struct io_event e;
 		long r = sys_io_cancel(chance(t, 90) ? t->actx : 0,
-				       &t->cbs[rnd(t) % 64], &e);
+				       &t->cbs[rnd(t) % NCB], &e);
 
 		note(t, F_IOCANCEL, r, 0);
 		if (r >= 0) {
@@ -1083,12 +1327,20 @@ static void *fuzz_main(void *arg)
 	return NULL;
 }
 
+/* Only the closer writes a slot's generation: odd while it is closed. */
+static void set_closed(atomic_uint *gen, bool closed)
+{
+	if ((atomic_load(gen) & 1) != closed)
+		atomic_fetch_add(gen, 1);
+}
+
 static void open_slot(struct fz *fz, bool b, int i)
 {
 	int fd = aio_open(i % NDEV, slot_mode(b, i));
 
 	if (fd < 0)
 		report(fz, "open: %s", strerror(errno));
+	set_closed(b ? &fz->gen_b[i] : &fz->gen_a[i], fd < 0);
 	atomic_store(b ? &fz->slot_b[i] : &fz->slot_a[i], fd);
 }
 
@@ -1103,16 +1355,18 @@ static void *closer_main(void *arg)
 		bool b = r % 2;
 		int i = (r >> 8) % (b ? NSLOT_B : NSLOT_A);
 		atomic_int *slot = b ? &fz->slot_b[i] : &fz->slot_a[i];
-		int fd = atomic_load(slot);
+		atomic_uint *gen = b ? &fz->gen_b[i] : &fz->gen_a[i];
+		int fd = atomic_load(slot), nfd;
 
 		switch ((r >> 16) % 10) {
 		case 0: case 1: case 2: case 3: case 4: case 5: {
 			/* dup2 over it: the number never dangles. */
-			int nfd = aio_open(i % NDEV, slot_mode(b, i));
-
+			nfd = aio_open(i % NDEV, slot_mode(b, i));
 			if (nfd >= 0) {
 				if (dup2(nfd, fd) < 0)
 					report(fz, "dup2: %s", strerror(errno));
+				else
+					set_closed(gen, false);
 				close(nfd);
 				atomic_fetch_add(&fz->replaces, 1);
 			}
@@ -1120,14 +1374,21 @@ static void *closer_main(void *arg)
 		}
 		case 6: case 7: case 8:
 			/* Closed for a moment: calls on it get EBADF. */
+			set_closed(gen, true);
 			close(fd);
 			sleep_ns(rnd_next(&s) % 200000);
-			fd = open(i % NDEV ? "/dev/aiodev1" : "/dev/aiodev0",
-				  slot_mode(b, i) | O_CLOEXEC);
-			if (fd >= 0 && fd != atomic_load(slot)) {
-				dup2(fd, atomic_load(slot));
-				close(fd);
+			nfd = open(i % NDEV ? "/dev/aiodev1" : "/dev/aiodev0",
+				   slot_mode(b, i) | O_CLOEXEC);
+			if (nfd >= 0 && nfd != fd) {
+				if (dup2(nfd, fd) < 0)
+					fd = -1;
+				close(nfd);
 			}
+			/* Else it stays closed, -EBADF and all. */
+			if (nfd >= 0 && fd >= 0)
+				set_closed(gen, false);
+			else
+				report(fz, "reopen: %s", strerror(errno));
 			atomic_fetch_add(&fz->closes, 1);
 			break;
 		default: {
@@ -1240,9 +1501,11 @@ TEST_F_TIMEOUT(fz, million_calls, 290)
 	const char *s = getenv("AIODEV_FUZZ_CALLS");
 	__u64 calls = 0, other = 0, viol = 0, kinds_seen = 0, t0, secs_ms;
 	struct aiodev_counters e[NDEV];
+	struct aiodev_config cfg;
+	struct aiodev_stats st;
 	pthread_t closer;
-	char line[1024];
-	int i, k, n, d;
+	char line[1024], acct[512];
+	int i, k, n, d, a;
 
 	fz->target = s ? strtoull(s, NULL, 0) : 1000000;
 	s = getenv("AIODEV_FUZZ_THREADS");
@@ -1257,6 +1520,10 @@ TEST_F_TIMEOUT(fz, million_calls, 290)
 	for (k = 0; k < NFK; k++)
 		for (i = 0; allow_list[k][i]; i++)
 			fz->allow[k][allow_list[k][i]] = true;
+	for (d = 0; d < NDEV; d++) {
+		ASSERT_EQ(0, aio_get_config(self->fd[d], &cfg));
+		hist_init(fz, d, &cfg);
+	}
 
 	fz->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ASSERT_LE(0, fz->efd);
@@ -1326,14 +1593,34 @@ TEST_F_TIMEOUT(fz, million_calls, 290)
 	}
 
 	/* The devices at rest: nothing in flight, counters add up. */
-	for (d = 0; d < NDEV; d++) {
-		EXPECT_EQ(0, kaio_wait_dev_idle(self->fd[d], 0, 30 * NSEC_PER_SEC,
-						&e[d]))
+	for (d = 0, a = 0; d < NDEV; d++) {
+		bool idle = !kaio_wait_dev_idle(self->fd[d], 0,
+						30 * NSEC_PER_SEC, &e[d]);
+		bool stats = !aio_get_stats(self->fd[d], &st);
+		__u64 sum = counters_sum(&e[d]);
+
+		EXPECT_TRUE(stats);
+		EXPECT_TRUE(idle)
 			TH_LOG("aiodev%d: in_flight stuck at %llu", d,
 			       e[d].in_flight);
-		EXPECT_EQ(e[d].submitted, counters_sum(&e[d]));
+		EXPECT_EQ(e[d].submitted, sum);
+		/* What the figure line says instead of "all accounted". */
+		if (!stats)
+			a += snprintf(acct + a, sizeof(acct) - a,
+				      "%saiodev%d: GET_STATS failed",
+				      a ? ", " : "", d);
+		if (stats && !idle)
+			a += snprintf(acct + a, sizeof(acct) - a,
+				      "%saiodev%d: %llu still in flight",
+				      a ? ", " : "", d, e[d].in_flight);
+		if (stats && e[d].submitted != sum)
+			a += snprintf(acct + a, sizeof(acct) - a,
+				      "%saiodev%d: %llu submitted, %llu accounted",
+				      a ? ", " : "", d, e[d].submitted, sum);
 	}
-	printf("# fuzz: %llu ioctl calls + %llu other calls in %llu.%03llu s by %d threads (%llu calls/s); %llu (call, errno) pairs seen, %llu undocumented or unexpected; files replaced %llu, closed %llu, buffers remapped %llu; devices: %llu and %llu requests, all accounted, none in flight\n",
+	if (!a)
+		snprintf(acct, sizeof(acct), "all accounted, none in flight");
+	printf("# fuzz: %llu ioctl calls + %llu other calls in %llu.%03llu s by %d threads (%llu calls/s); %llu (call, errno) pairs seen, %llu undocumented or unexpected; files replaced %llu, closed %llu, buffers remapped %llu; devices: %llu and %llu requests, %s\n",
 	       (unsigned long long)calls, (unsigned long long)other,
 	       (unsigned long long)secs_ms / 1000,
 	       (unsigned long long)secs_ms % 1000, fz->nthreads,
@@ -1343,7 +1630,7 @@ TEST_F_TIMEOUT(fz, million_calls, 290)
 	       (unsigned long long)atomic_load(&fz->closes),
 	       (unsigned long long)atomic_load(&fz->remaps),
 	       (unsigned long long)e[0].submitted,
-	       (unsigned long long)e[1].submitted);
+	       (unsigned long long)e[1].submitted, acct);
 	fflush(stdout);
 	EXPECT_EQ(0ULL, viol);
 	EXPECT_LE(fz->target, calls);
