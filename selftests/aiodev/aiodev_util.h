@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -94,6 +95,51 @@ static inline void spin_until(__u64 t)
 {
 	while (now_ns() < t)
 		;
+}
+
+/*
+ * task_blocked_in: whether thread @tid of this process is asleep inside
+ * system call @nr, from /proc: the real state, where a test would
+ * otherwise sleep for "long enough" and hope.
+ */
+static inline bool task_blocked_in(pid_t tid, long nr)
+{
+	char path[64], buf[512], *p;
+	long cur = -1;
+	FILE *f;
+	bool asleep;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	/* "pid (comm) S ...": the name may hold anything, even ") ". */
+	asleep = p && (p[2] == 'S' || p[2] == 'D');
+	if (!asleep)
+		return false;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (fscanf(f, "%ld", &cur) != 1)
+		cur = -1;
+	fclose(f);
+	return cur == nr;
+}
+
+/* wait_blocked_in: task_blocked_in() within @ns; false at the timeout. */
+static inline bool wait_blocked_in(pid_t tid, long nr, __u64 ns)
+{
+	__u64 deadline = now_ns() + ns;
+
+	while (!task_blocked_in(tid, nr)) {
+		if (now_ns() > deadline)
+			return false;
+		sleep_ns(MSEC(1));
+	}
+	return true;
 }
 
 static inline int aio_open(int idx, int flags)
@@ -235,6 +281,26 @@ static inline int aio_set_config(int fd, struct aiodev_config *cfg)
 static inline int aio_get_stats(int fd, struct aiodev_stats *st)
 {
 	return aio_ioctl(fd, AIODEV_IOC_GET_STATS, st);
+}
+
+/*
+ * wait_completed: until nothing submitted through @fd is in flight, i.e.
+ * every event is posted (or the request's fate otherwise settled); 0,
+ * or -1 after WAIT_LONG_NS.
+ */
+static inline int wait_completed(int fd)
+{
+	__u64 deadline = now_ns() + WAIT_LONG_NS;
+	struct aiodev_stats st;
+
+	do {
+		if (aio_get_stats(fd, &st))
+			return -1;
+		if (!st.context.in_flight)
+			return 0;
+		sleep_ns(MSEC(1));
+	} while (now_ns() < deadline);
+	return -1;
 }
 
 static inline void config_default(struct aiodev_config *c)

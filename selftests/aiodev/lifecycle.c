@@ -585,6 +585,7 @@ TEST_F_TIMEOUT(lc, exit_with_requests_in_flight, 60)
 
 struct blocked_submit {
 	int fd;
+	atomic_int tid;
 	atomic_int done;
 	int ret;
 	int err;
@@ -597,6 +598,7 @@ static void *submit_thread(void *arg)
 
 	req_nop(&r, 0xb10c);
 	req_latency(&r, MSEC(1));
+	atomic_store(&b->tid, gettid());
 	b->ret = aio_submit(b->fd, &r, 1);
 	atomic_store(&b->done, 1);
 	return NULL;
@@ -622,13 +624,16 @@ TEST_F_TIMEOUT(lc, full_queue_blocks_until_reap, 60)
 		req_latency(&r[i], MSEC(1));
 	}
 	ASSERT_EQ((int)qd, aio_submit(self->fd, r, qd));
-	sleep_ns(MSEC(100));
+	ASSERT_EQ(0, wait_completed(self->fd));
 	ASSERT_EQ(0, aio_get_stats(self->fd, &st));
 	EXPECT_EQ(0ULL, st.context.in_flight);
 
 	/* Completed-but-unreaped events still hold their slots. */
 	ASSERT_EQ(0, pthread_create(&th, NULL, submit_thread, &b));
-	sleep_ns(MSEC(300));
+	while (!atomic_load(&b.tid))
+		sleep_ns(MSEC(1));
+	EXPECT_TRUE(wait_blocked_in(atomic_load(&b.tid), SYS_ioctl,
+				    WAIT_LONG_NS));
 	EXPECT_EQ(0, atomic_load(&b.done)) TH_LOG("submit did not block");
 
 	/* One reap frees one slot and must wake the submitter. */
@@ -650,11 +655,13 @@ TEST_F(lc, full_queue_nonblock_eagain)
 	__u32 qd = self->info.queue_depth;
 	struct aiodev_stats before, after;
 	struct aiodev_event ev;
+	struct pollfd pfd = { .events = POLLIN };
 	struct aiodev_req first, r;
 	int nb;
 
 	nb = aio_open(0, O_RDWR | O_NONBLOCK);
 	ASSERT_LE(0, nb);
+	pfd.fd = nb;
 	req_nop(&first, 0xf1);
 	req_latency(&first, PARKED_NS);
 	ASSERT_EQ(0, aio_submit1(nb, &first));
@@ -671,7 +678,7 @@ TEST_F(lc, full_queue_nonblock_eagain)
 
 	/* A cancelled-but-unreaped request still holds its slot... */
 	ASSERT_EQ(0, aio_cancel(nb, first.id));
-	sleep_ns(MSEC(20));
+	ASSERT_EQ(1, poll(&pfd, 1, 10000)) TH_LOG("no event for the cancel");
 	EXPECT_EQ(-EAGAIN, aio_submit1(nb, &r));
 	/* ...until its event is reaped. */
 	ASSERT_EQ(1, aio_getevents(nb, &ev, 1, 1, WAIT_LONG_NS));

@@ -22,6 +22,7 @@
  */
 #define _GNU_SOURCE
 #include <libaio.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -433,6 +434,7 @@ TEST_F_TIMEOUT(lim, pinned_pages_freed_by_completion, 90)
 /* SUBMIT on a full context: sleeps, -EAGAIN non-blocking, partial batch. */
 struct sub_arg {
 	int fd;
+	atomic_int tid;
 	atomic_int done;
 	long ret;
 	void *buf;
@@ -445,6 +447,7 @@ static void *blocked_submit(void *p)
 
 	req_nop(&r[0], 0xb10c);
 	req_nop(&r[1], 0xb10d);
+	atomic_store(&a->tid, gettid());
 	a->ret = aio_submit(a->fd, r, 2);
 	atomic_store(&a->done, 1);
 	return NULL;
@@ -458,6 +461,26 @@ static bool finished(struct sub_arg *a, __u64 ns)
 	while (!atomic_load(&a->done) && now_ns() < deadline)
 		sleep_ns(MSEC(5));
 	return atomic_load(&a->done);
+}
+
+/*
+ * still_blocked: @a's thread sleeps in system call @nr and has not
+ * returned, as /proc shows it: no sleep standing in for the wait.
+ */
+static bool still_blocked(struct sub_arg *a, long nr)
+{
+	while (!atomic_load(&a->tid))
+		sleep_ns(MSEC(1));
+	return wait_blocked_in(atomic_load(&a->tid), nr, WAIT_LONG_NS) &&
+	       !atomic_load(&a->done);
+}
+
+/* event_posted: an event of @fd is ready (the file polls readable). */
+static bool event_posted(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, WAIT_LONG_NS / NSEC_PER_MSEC) == 1;
 }
 
 TEST_F_TIMEOUT(lim, queue_depth_ioctl, 90)
@@ -492,12 +515,14 @@ TEST_F_TIMEOUT(lim, queue_depth_ioctl, 90)
 	ASSERT_EQ((int)self->depth, park_nops_ids(fd, self->depth, ids));
 	a.fd = fd;
 	ASSERT_EQ(0, pthread_create(&th, NULL, blocked_submit, &a));
-	EXPECT_FALSE(finished(&a, MSEC(300)))
+	EXPECT_TRUE(still_blocked(&a, SYS_ioctl))
 		TH_LOG("SUBMIT returned %ld on a full context", a.ret);
 	req_nop(&r[0], 50);
 	EXPECT_EQ(0LL, aio_sync(other, &r[0], NULL)) TH_LOG("other contexts go on");
 	ASSERT_EQ(0, aio_cancel(fd, ids[0]));
-	EXPECT_FALSE(finished(&a, MSEC(200)))
+	/* Its event is posted: a slot freed by that would have woken it. */
+	ASSERT_TRUE(event_posted(fd));
+	EXPECT_TRUE(still_blocked(&a, SYS_ioctl))
 		TH_LOG("a cancelled but unreaped request freed its slot");
 	ASSERT_EQ(1, aio_getevents(fd, ev, 1, 1, WAIT_LONG_NS));
 	EXPECT_EQ(-ECANCELED, ev[0].result);
@@ -590,6 +615,7 @@ static void *blocked_read(void *p)
 {
 	struct sub_arg *a = p;
 
+	atomic_store(&a->tid, gettid());
 	a->ret = kaio_pread(a->fd, a->buf, PAGE_SZ, 5 * MIB);
 	atomic_store(&a->done, 1);
 	return NULL;
@@ -628,7 +654,7 @@ TEST_F_TIMEOUT(lim, queue_depth_sync_sleeps, 90)
 		memset(buf, 0xee, PAGE_SZ);
 		a = (struct sub_arg){ .fd = fd, .buf = buf };
 		ASSERT_EQ(0, pthread_create(&th, NULL, blocked_read, &a));
-		EXPECT_FALSE(finished(&a, MSEC(300)))
+		EXPECT_TRUE(still_blocked(&a, SYS_pread64))
 			TH_LOG("read on a full context returned %ld", a.ret);
 		EXPECT_EQ(-1L, find_not(buf, PAGE_SZ, 0xee));
 		if (!i) {
