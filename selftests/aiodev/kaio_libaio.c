@@ -434,6 +434,38 @@ TEST_F(la, timeout_is_etimedout)
 	kaio_buf_free(wb, 4 * PAGE_SZ);
 }
 
+/*
+ * RWF_NOWAIT through libaio: an asynchronous request never waits in the
+ * submitter, so it is queued like any other and completes at its latency
+ * (only a synchronous read or write gets -EAGAIN: kaio_sync.c).
+ */
+TEST_F(la, rwf_nowait_is_queued)
+{
+	const __u64 off = 7ULL << 20;
+	unsigned char *rb = kaio_buf(PAGE_SZ, 0xee);
+	unsigned char *wb = kaio_buf(PAGE_SZ, 0);
+	struct aiodev_counters c0, c1;
+	struct iocb cb;
+
+	ASSERT_NE(NULL, rb);
+	ASSERT_NE(NULL, wb);
+	fill_pattern(wb, PAGE_SZ, 0x77);
+	c0 = kaio_ctx_stats(self->fd);
+	ASSERT_EQ(0, aio_set_latency(self->fd, MSEC(50), 0, 0));
+	io_prep_pwrite(&cb, self->fd, wb, PAGE_SZ, off);
+	cb.aio_rw_flags = RWF_NOWAIT;
+	EXPECT_EQ((long)PAGE_SZ, la_one(self->ctx, &cb));
+	io_prep_pread(&cb, self->fd, rb, PAGE_SZ, off);
+	cb.aio_rw_flags = RWF_NOWAIT;
+	EXPECT_EQ((long)PAGE_SZ, la_one(self->ctx, &cb));
+	EXPECT_EQ(0, memcmp(rb, wb, PAGE_SZ));
+	c1 = kaio_ctx_stats(self->fd);
+	EXPECT_EQ(c0.completed_ok + 2, c1.completed_ok);
+	ASSERT_EQ(0, aio_reset_config(self->fd));
+	kaio_buf_free(rb, PAGE_SZ);
+	kaio_buf_free(wb, PAGE_SZ);
+}
+
 TEST_F(la, fault_every_nth_errno)
 {
 	enum { N = 12 };

@@ -5,6 +5,7 @@
  * fields; also the debugfs latency histogram.
  */
 #define _GNU_SOURCE	/* strchrnul */
+#include <limits.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -81,6 +82,17 @@ static bool line_has(const char *line, const char *field)
 	const char *hit = strstr(line, field);
 
 	return hit && hit < eol;
+}
+
+/* The number after @field (e.g. " delay_ns=") on the line at @line. */
+static long long line_num(const char *line, const char *field)
+{
+	const char *eol = strchrnul(line, '\n');
+	const char *hit = strstr(line, field);
+
+	if (!hit || hit > eol)
+		return LLONG_MIN;
+	return strtoll(hit + strlen(field), NULL, 0);
 }
 
 FIXTURE(tr) {
@@ -180,6 +192,64 @@ TEST_F(tr, every_event_with_its_fields)
 	line = find_event(trace, "aiodev_complete", r[2].id);
 	ASSERT_NE(NULL, line);
 	EXPECT_TRUE(line_has(line, " result=-125 "));
+	free(trace);
+}
+
+/*
+ * Exact, not only lower, bounds: with latency L and jitter J each
+ * request's planned delay (the submit event's delay_ns) lies in
+ * [L, L + J]; a request with its own latency gets exactly it, jitter or
+ * not. The complete event's latency_ns is the event's complete_ns -
+ * submit_ns, and latency_ns - lateness_ns is the planned delay, to the
+ * nanosecond.
+ */
+TEST_F(tr, jitter_bounds_and_latency_fields)
+{
+	const __u64 lat = MSEC(1), jit = MSEC(20);
+	struct aiodev_event ev[33];
+	struct aiodev_req r[33];
+	long long delay, latency, lateness, first = -1;
+	bool varied = false;
+	const char *line;
+	char *trace;
+	int i, k;
+
+	ASSERT_EQ(0, aio_set_latency(self->fd, lat, jit, 0));
+	ASSERT_EQ(0, write_file(TRACEFS "/events/aiodev/enable", "1"));
+	ASSERT_EQ(0, write_file(TRACEFS "/tracing_on", "1"));
+	for (i = 0; i < 33; i++)
+		req_nop(&r[i], i);
+	req_latency(&r[32], MSEC(5));
+	ASSERT_EQ(33, aio_submit(self->fd, r, 33));
+	ASSERT_EQ(33, aio_reap(self->fd, ev, 33, WAIT_LONG_NS));
+	ASSERT_EQ(0, write_file(TRACEFS "/tracing_on", "0"));
+	trace = read_file(TRACEFS "/trace");
+	ASSERT_NE(NULL, trace);
+
+	for (k = 0; k < 33; k++) {
+		i = ev[k].user_data;
+		line = find_event(trace, "aiodev_submit", r[i].id);
+		ASSERT_NE(NULL, line) TH_LOG("no submit event for #%d", i);
+		delay = line_num(line, " delay_ns=");
+		if (i == 32) {
+			EXPECT_EQ((long long)MSEC(5), delay);
+		} else {
+			EXPECT_LE((long long)lat, delay) TH_LOG("#%d", i);
+			EXPECT_GE((long long)(lat + jit), delay) TH_LOG("#%d", i);
+			if (first < 0)
+				first = delay;
+			varied |= delay != first;
+		}
+		line = find_event(trace, "aiodev_complete", r[i].id);
+		ASSERT_NE(NULL, line) TH_LOG("no complete event for #%d", i);
+		latency = line_num(line, " latency_ns=");
+		lateness = line_num(line, " lateness_ns=");
+		EXPECT_EQ((long long)(ev[k].complete_ns - ev[k].submit_ns),
+			  latency) TH_LOG("#%d", i);
+		EXPECT_EQ(delay, latency - lateness) TH_LOG("#%d", i);
+		EXPECT_LE(0LL, lateness) TH_LOG("#%d completed early", i);
+	}
+	EXPECT_TRUE(varied) TH_LOG("32 delays drawn from U(0, 20 ms) all equal");
 	free(trace);
 }
 

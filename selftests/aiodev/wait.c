@@ -136,6 +136,34 @@ TEST_F(wt, getevents_waits_for_min_nr)
 	EXPECT_EQ(11ULL, ev[0].user_data);
 }
 
+/*
+ * min_nr may be as large as the queue: the caller sleeps until the very
+ * last slot's event is in, then gets them all; one more is -EINVAL.
+ */
+TEST_F_TIMEOUT(wt, getevents_min_nr_whole_queue, 60)
+{
+	__u32 qd = self->info.queue_depth, i, got;
+	struct aiodev_event *ev = calloc(qd + 1, sizeof(*ev));
+	struct aiodev_req *r = calloc(qd, sizeof(*r));
+
+	ASSERT_TRUE(ev && r);
+	EXPECT_EQ(-EINVAL, aio_getevents(self->fd, ev, qd + 1, qd + 1, 0));
+	for (i = 0; i < qd; i++) {
+		req_nop(&r[i], i);
+		/* The last one is due well after all the others. */
+		req_latency(&r[i], i == qd - 1 ? MSEC(200) : MSEC(1));
+	}
+	for (i = 0; i < qd; i += got) {
+		got = aio_submit(self->fd, r + i, qd - i < 256 ? qd - i : 256);
+		ASSERT_LT(0, (int)got);
+	}
+	ASSERT_EQ((int)qd, aio_getevents(self->fd, ev, qd, qd, -1));
+	EXPECT_EQ((__u64)qd - 1, ev[qd - 1].user_data);
+	EXPECT_LE(ev[qd - 1].submit_ns + MSEC(200), ev[qd - 1].complete_ns);
+	free(ev);
+	free(r);
+}
+
 TEST_F(wt, getevents_max_nr_limits)
 {
 	struct aiodev_event ev[8];
