@@ -44,11 +44,13 @@ if command -v aiodev-aio >/dev/null 2>&1; then
 		grep -q '^  [1-9][0-9]* of [0-9]* completed before' "$AIO_OUT"
 	# Negative control: on a device that fails every 4th request the
 	# promise aiodev-aio checks is broken; it must say so and exit 1.
-	echo 4 >"$AIO_DEV/fail_every_nth"
+	check "negative control setup: fail every 4th request with EIO" \
+		sh -c "echo 5 >$AIO_DEV/fail_nth_errno && echo 4 >$AIO_DEV/fail_every_nth"
 	timeout -s KILL "${AIODEV_TEST_TIMEOUT:-300}" aiodev-aio -d 0 -n 32 \
 		-q 8 -b 4 -m 50 >"$AIO_OUT" 2>&1
 	_aio_rc=$?
 	echo 0 >"$AIO_DEV/fail_every_nth"
+	echo 0 >"$AIO_DEV/fail_nth_errno"
 	cat "$AIO_OUT"
 	check "aiodev-aio on a device failing every 4th request exits 1 (rc=$_aio_rc)" \
 		test "$_aio_rc" -eq 1

@@ -111,10 +111,11 @@ kf_main() {
 	# the 20 us latency): fio must report ETIMEDOUT, not pass.
 	if kf_cfg 20000 0 5000; then
 		kf_run --size=1m --rw=randwrite --ioengine=libaio --iodepth=4
-		if [ "$fio_rc" -ne 0 ] && [ "${fio_err:-0}" != 0 ]; then
-			ok "fio reports device timeouts (rc=$fio_rc err=$fio_err)"
+		# Exactly ETIMEDOUT: any other error would be a different bug.
+		if [ "$fio_rc" -ne 0 ] && [ "${fio_err:-0}" = 110 ]; then
+			ok "fio reports device timeouts as ETIMEDOUT (rc=$fio_rc err=$fio_err)"
 		else
-			not_ok "fio reports device timeouts (rc=$fio_rc err=${fio_err:-none})"
+			not_ok "fio reports device timeouts as ETIMEDOUT (rc=$fio_rc err=${fio_err:-none})"
 			fio_show kaio-fio
 		fi
 	else
