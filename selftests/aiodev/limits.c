@@ -22,6 +22,7 @@
  */
 #define _GNU_SOURCE
 #include <libaio.h>
+#include <liburing.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -115,6 +116,36 @@ FIXTURE_TEARDOWN(lim)
 		EXPECT_EQ(c.submitted, counters_sum(&c));
 		close(self->fd[d]);
 	}
+}
+
+/*
+ * One io_uring read on @fd: the result of its CQE, or a negative errno of
+ * liburing (-ETIME: no CQE within 5 s).
+ */
+static int uring_read1(int fd, void *buf, unsigned int len, __u64 off)
+{
+	struct __kernel_timespec ts = { .tv_sec = 5 };
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	struct io_uring ring;
+	int ret;
+
+	ret = io_uring_queue_init(4, &ring, 0);
+	if (ret)
+		return ret;
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_read(sqe, fd, buf, len, off);
+	ret = io_uring_submit(&ring);
+	if (ret == 1)
+		ret = io_uring_wait_cqe_timeout(&ring, &cqe, &ts);
+	else if (ret >= 0)
+		ret = -EIO;
+	if (!ret) {
+		ret = cqe->res;
+		io_uring_cqe_seen(&ring, cqe);
+	}
+	io_uring_queue_exit(&ring);
+	return ret;
 }
 
 /*
@@ -218,6 +249,7 @@ TEST_F_TIMEOUT(lim, max_requests_enomem, 90)
 		EXPECT_EQ(1, io_submit(actx, 1, &pp));
 		EXPECT_EQ(1, io_getevents(actx, 1, 1, &ioev, NULL));
 		EXPECT_EQ(-ENOMEM, (long)ioev.res);
+		EXPECT_EQ(-ENOMEM, uring_read1(extra, buf, PAGE_SZ, 0));
 		EXPECT_EQ(-1L, find_not(buf, PAGE_SZ, 0x5a));
 		for (d = 0; d < NDEV; d++) {
 			c1[d] = kaio_dev_stats(self->fd[d]);
@@ -577,6 +609,8 @@ TEST_F_TIMEOUT(lim, queue_depth_libaio, 90)
 	ASSERT_EQ(1, io_getevents(actx, 1, 1, ev, &ts));
 	EXPECT_EQ(&cbs[self->depth], ev[0].obj);
 	EXPECT_EQ(-EBUSY, (long)ev[0].res);
+	/* io_uring too: -EBUSY, not -EAGAIN, which would make it wait. */
+	EXPECT_EQ(-EBUSY, uring_read1(fd, buf, 512, 0));
 	/* Another file of the same device has room. */
 	io_prep_pread(&cbs[self->depth + 1], fd2, buf, 512, 0);
 	pp[0] = &cbs[self->depth + 1];
