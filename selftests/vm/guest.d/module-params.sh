@@ -35,6 +35,8 @@ mp_loads() {
 	fi
 }
 
+# The counters start from zero at every load (checked after the reload).
+_mp_before=$(cat /sys/class/misc/aiodev0/stats/submitted 2>/dev/null || echo 0)
 if module_loaded && ! rmmod aiodev; then
 	not_ok "rmmod aiodev before the parameter checks"
 else
@@ -71,3 +73,7 @@ else
 fi
 module_loaded || check "reload aiodev nr_devices=2 after the parameter checks" \
 	insmod "$KO" nr_devices=2
+check "counters start from zero at load ($_mp_before submitted before)" \
+	test "$_mp_before" -gt 0 -a \
+	"$(cat /sys/class/misc/aiodev0/stats/submitted)" = 0 -a \
+	"$(cat /sys/class/misc/aiodev0/stats/completed_ok)" = 0
