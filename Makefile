@@ -13,6 +13,7 @@
 #                       linux-source-7.x (selftests/vm/check-debug.sh,
 #                       base.config, debug.config)
 #   make check-kcsan    the same on a 7.x KCSAN kernel (kcsan.config)
+#   make mutate         mutation testing of kmod/*.c on 6.12 (selftests/mutate/README.md)
 #   make demo           boot 6.12 and run `aiodev demo` in the guest
 #   make bench          boot 6.12 once and benchmark aiodev against null_blk
 #                       and itself; results in build/bench/<timestamp>/
@@ -88,6 +89,13 @@ check-debug:
 
 check-kcsan:
 	MAKE='$(MAKE)' bash selftests/vm/check-debug.sh kcsan
+
+# Not part of `make check`: a VM boot per mutant. MUTANTS="ID ..." runs
+# some, AIODEV_MUTATE_DRY=1 only applies and builds them all, no VM.
+.PHONY: mutate
+mutate:
+	MAKE='$(MAKE)' AIODEV_MUTANTS='$(or $(MUTANTS),$(AIODEV_MUTANTS))' \
+		bash selftests/mutate/mutate.sh
 
 demo:
 	MAKE='$(MAKE)' bash selftests/vm/demo.sh
