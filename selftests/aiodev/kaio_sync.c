@@ -389,27 +389,31 @@ TEST_F(sy, signal_interrupts_slow_write)
 }
 
 /*
- * With SA_RESTART the cancelled read is restarted from scratch: the
- * caller sees its data, the stats a cancel and a second request.
+ * With SA_RESTART the cancelled read or write is restarted from scratch:
+ * the caller sees its data (a read) or the store holds it (a write), the
+ * stats a cancel and a second request.
  */
-TEST_F(sy, signal_with_sa_restart_restarts_read)
+static void sa_restart(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(sy) *self, bool write, __u64 off)
 {
-	const __u64 off = 31ULL << 20, lat = MSEC(500);
+	const __u64 lat = MSEC(500);
 	struct aiodev_counters c0, c1;
 	ssize_t n;
 	__u64 t0, dt;
 
 	ASSERT_EQ(0, kaio_store_pattern(self->fd, off, 4096, 33));
-	fill_pattern(self->w, 4096, 33);
+	fill_pattern(self->w, 4096, write ? 34 : 33);
 	c0 = kaio_ctx_stats(self->fd);
 	ASSERT_EQ(0, aio_set_latency(self->fd, lat, 0, 0));
 	ASSERT_EQ(0, kaio_catch_signal(SIGALRM, SA_RESTART));
 	kaio_alarm_ns(MSEC(100));
 	t0 = now_ns();
-	n = pread(self->fd, self->r, 4096, off);
+	if (write)
+		n = pwrite(self->fd, self->w, 4096, off);
+	else
+		n = pread(self->fd, self->r, 4096, off);
 	dt = now_ns() - t0;
 	ASSERT_EQ(4096, n) TH_LOG("errno %d", errno);
-	EXPECT_EQ(0, memcmp(self->w, self->r, 4096));
 	/* At least the signal's delay plus one full latency. */
 	EXPECT_LE(MSEC(100) + lat, dt);
 	c1 = kaio_ctx_stats(self->fd);
@@ -417,37 +421,22 @@ TEST_F(sy, signal_with_sa_restart_restarts_read)
 	EXPECT_EQ(c0.cancelled + 1, c1.cancelled);
 	EXPECT_EQ(c0.completed_ok + 1, c1.completed_ok);
 	EXPECT_EQ(0ULL, c1.in_flight);
+	ASSERT_EQ(0, aio_reset_config(self->fd));
+	if (write) {
+		EXPECT_EQ(1, kaio_store_has(self->fd, off, 4096, 34));
+	} else {
+		EXPECT_EQ(0, memcmp(self->w, self->r, 4096));
+	}
 }
 
-/*
- * The same for a write: the cancelled write stored nothing, the restarted
- * one stores it all, once.
- */
+TEST_F(sy, signal_with_sa_restart_restarts_read)
+{
+	sa_restart(_metadata, self, false, 31ULL << 20);
+}
+
 TEST_F(sy, signal_with_sa_restart_restarts_write)
 {
-	const __u64 off = 33ULL << 20, lat = MSEC(500);
-	struct aiodev_counters c0, c1;
-	ssize_t n;
-	__u64 t0, dt;
-
-	ASSERT_EQ(0, kaio_store_pattern(self->fd, off, 4096, 35));
-	fill_pattern(self->w, 4096, 36);
-	c0 = kaio_ctx_stats(self->fd);
-	ASSERT_EQ(0, aio_set_latency(self->fd, lat, 0, 0));
-	ASSERT_EQ(0, kaio_catch_signal(SIGALRM, SA_RESTART));
-	kaio_alarm_ns(MSEC(100));
-	t0 = now_ns();
-	n = pwrite(self->fd, self->w, 4096, off);
-	dt = now_ns() - t0;
-	ASSERT_EQ(4096, n) TH_LOG("errno %d", errno);
-	EXPECT_LE(MSEC(100) + lat, dt);
-	c1 = kaio_ctx_stats(self->fd);
-	EXPECT_EQ(c0.submitted + 2, c1.submitted);
-	EXPECT_EQ(c0.cancelled + 1, c1.cancelled);
-	EXPECT_EQ(c0.completed_ok + 1, c1.completed_ok);
-	EXPECT_EQ(0ULL, c1.in_flight);
-	ASSERT_EQ(0, aio_reset_config(self->fd));
-	EXPECT_EQ(1, kaio_store_has(self->fd, off, 4096, 36));
+	sa_restart(_metadata, self, true, 33ULL << 20);
 }
 
 TEST_F(sy, rwf_nowait_eagain)
