@@ -148,6 +148,36 @@ static int uring_read1(int fd, void *buf, unsigned int len, __u64 off)
 	return ret;
 }
 
+struct uring_arg {
+	int fd, ret;
+	void *buf;
+	unsigned int len;
+};
+
+static void *uring_read1_thread(void *p)
+{
+	struct uring_arg *a = p;
+
+	a->ret = uring_read1(a->fd, a->buf, a->len, 0);
+	return NULL;
+}
+
+/*
+ * uring_read1() on a thread of its own: tearing the ring down queues task
+ * work on the thread that made it, which would end that thread's next
+ * interruptible sleep (io_getevents) with -EINTR.
+ */
+static int uring_read1_apart(int fd, void *buf, unsigned int len)
+{
+	struct uring_arg a = { .fd = fd, .buf = buf, .len = len };
+	pthread_t th;
+
+	if (pthread_create(&th, NULL, uring_read1_thread, &a))
+		return -EAGAIN;
+	pthread_join(th, NULL);
+	return a.ret;
+}
+
 /*
  * @n parked NOPs on @fd in batches; returns how many were accepted (or the
  * first error). Their ids go to @ids when given.
@@ -249,7 +279,7 @@ TEST_F_TIMEOUT(lim, max_requests_enomem, 90)
 		EXPECT_EQ(1, io_submit(actx, 1, &pp));
 		EXPECT_EQ(1, io_getevents(actx, 1, 1, &ioev, NULL));
 		EXPECT_EQ(-ENOMEM, (long)ioev.res);
-		EXPECT_EQ(-ENOMEM, uring_read1(extra, buf, PAGE_SZ, 0));
+		EXPECT_EQ(-ENOMEM, uring_read1_apart(extra, buf, PAGE_SZ));
 		EXPECT_EQ(-1L, find_not(buf, PAGE_SZ, 0x5a));
 		for (d = 0; d < NDEV; d++) {
 			c1[d] = kaio_dev_stats(self->fd[d]);
@@ -610,7 +640,7 @@ TEST_F_TIMEOUT(lim, queue_depth_libaio, 90)
 	EXPECT_EQ(&cbs[self->depth], ev[0].obj);
 	EXPECT_EQ(-EBUSY, (long)ev[0].res);
 	/* io_uring too: -EBUSY, not -EAGAIN, which would make it wait. */
-	EXPECT_EQ(-EBUSY, uring_read1(fd, buf, 512, 0));
+	EXPECT_EQ(-EBUSY, uring_read1_apart(fd, buf, 512));
 	/* Another file of the same device has room. */
 	io_prep_pread(&cbs[self->depth + 1], fd2, buf, 512, 0);
 	pp[0] = &cbs[self->depth + 1];
