@@ -6,6 +6,8 @@
  * fault plan hitting exactly the requests it names.
  */
 #define _GNU_SOURCE
+#include <sys/utsname.h>
+
 #include "aiodev_util.h"
 #include "kselftest_harness.h"
 
@@ -501,6 +503,87 @@ TEST_F(dt, config_applies_at_submission)
 	ASSERT_EQ(1, aio_reap(self->fd, ev, 1, WAIT_LONG_NS));
 	EXPECT_EQ((long long)PAGE_SZ, ev[0].result);
 	ASSERT_EQ(0, aio_reset_config(self->fd));
+}
+
+/*
+ * The FOLL_PIN counters of /proc/vmstat, folded exactly (stat_refresh):
+ * @acq pins taken, @rel pins released since boot.
+ */
+static int pin_counts(long long *acq, long long *rel)
+{
+	char line[128];
+	FILE *f;
+	int fd, found = 0;
+
+	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+	if (fd < 0 || write(fd, "1", 1) != 1) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	f = fopen("/proc/vmstat", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		found += sscanf(line, "nr_foll_pin_acquired %lld", acq) == 1;
+		found += sscanf(line, "nr_foll_pin_released %lld", rel) == 1;
+	}
+	fclose(f);
+	return found == 2 ? 0 : -1;
+}
+
+/* Kernels since 6.3 pin user pages (iov_iter_extract_pages()). */
+static bool kernel_pins(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return true;
+	return major > 6 || (major == 6 && minor >= 3);
+}
+
+/*
+ * Every page pinned for a request is unpinned once it completes: pins
+ * taken and released grow by the same amount (the tests run alone). Older
+ * kernels take page references instead, and pin nothing.
+ */
+TEST_F(dt, pins_are_released)
+{
+	const __u32 len = 16 * PAGE_SZ;
+	long long acq0, rel0, acq1 = 0, rel1 = 0;
+	struct aiodev_event ev[16];
+	struct aiodev_req r[16];
+	__u64 deadline;
+	int i;
+
+	ASSERT_EQ(0, pin_counts(&acq0, &rel0));
+	for (i = 0; i < 16; i++) {
+		req_init(&r[i], i % 2 ? AIODEV_OP_READ : AIODEV_OP_WRITE,
+			 (i % 2 ? self->rbuf : self->wbuf) + (i / 2) * len,
+			 (30ULL << 20) + (__u64)i * len, len, i);
+		req_latency(&r[i], MSEC(1));
+	}
+	ASSERT_EQ(16, aio_submit(self->fd, r, 16));
+	ASSERT_EQ(16, aio_reap(self->fd, ev, 16, WAIT_LONG_NS));
+	for (i = 0; i < 16; i++)
+		EXPECT_EQ((long long)len, ev[i].result);
+	/* Unpinning may follow the event by a moment. */
+	deadline = now_ns() + WAIT_LONG_NS;
+	do {
+		ASSERT_EQ(0, pin_counts(&acq1, &rel1));
+		if (acq1 - acq0 == rel1 - rel0)
+			break;
+		sleep_ns(MSEC(10));
+	} while (now_ns() < deadline);
+	if (kernel_pins()) {
+		EXPECT_LE(16LL * 16, acq1 - acq0)
+			TH_LOG("the requests pinned nothing");
+	} else {
+		EXPECT_EQ(0LL, acq1 - acq0);
+	}
+	EXPECT_EQ(acq1 - acq0, rel1 - rel0) TH_LOG("pins left behind");
 }
 
 TEST_F(dt, fault_every_nth_counts_from_set_config)

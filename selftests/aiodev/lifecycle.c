@@ -91,6 +91,29 @@ static int fill_context(int fd, __u32 room)
 	return total;
 }
 
+/*
+ * A batch that stops at a bad request keeps the slots of the requests it
+ * accepted and no more: the file then takes exactly queue_depth minus
+ * those before -EAGAIN.
+ */
+TEST_F(lc, refused_batch_gives_back_its_slots)
+{
+	__u32 qd = self->info.queue_depth;
+	struct aiodev_req r[8];
+	int nb, i;
+
+	nb = aio_open(0, O_RDWR | O_NONBLOCK);
+	ASSERT_LE(0, nb);
+	for (i = 0; i < 8; i++) {
+		req_nop(&r[i], i);
+		req_latency(&r[i], PARKED_NS);
+	}
+	r[3].op = 0x7f;		/* no such op: the batch stops there */
+	EXPECT_EQ(3, aio_submit(nb, r, 8));
+	EXPECT_EQ((int)qd - 3, fill_context(nb, qd + 5));
+	close(nb);
+}
+
 TEST_F(lc, completion_order_follows_latency)
 {
 	const __u64 lat_ms[4] = { 40, 30, 20, 10 };

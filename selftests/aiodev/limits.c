@@ -685,6 +685,53 @@ static void *blocked_read(void *p)
 	return NULL;
 }
 
+/*
+ * A slot freed by a completion, not by a reap: a kernel AIO request gives
+ * its slot back when it completes, and that must wake a read sleeping for
+ * one.
+ */
+TEST_F_TIMEOUT(lim, aio_completion_wakes_slot_sleeper, 60)
+{
+	unsigned char *buf = kaio_buf(PAGE_SZ, 0), *rbuf = kaio_buf(PAGE_SZ, 0);
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct sub_arg a = { 0 };
+	struct iocb cb, *pp = &cb;
+	struct io_event ioev;
+	io_context_t actx = 0;
+	pthread_t th;
+	int fd;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, rbuf);
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));	/* no SA_RESTART */
+	fd = aio_open(0, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, io_setup(2, &actx));
+	ASSERT_EQ((int)self->depth - 1, park_nops(fd, self->depth - 1));
+	/* The last slot: an AIO read due in 300 ms. */
+	ASSERT_EQ(0, aio_set_latency(self->fd[0], MSEC(300), 0, 0));
+	io_prep_pread(&cb, fd, buf, PAGE_SZ, 0);
+	ASSERT_EQ(1, io_submit(actx, 1, &pp));
+	a = (struct sub_arg){ .fd = fd, .buf = rbuf };
+	ASSERT_EQ(0, pthread_create(&th, NULL, blocked_read, &a));
+	EXPECT_TRUE(still_blocked(&a, SYS_pread64));
+	/* The AIO read completes: its slot goes to the sleeping read. */
+	ASSERT_EQ(1, io_getevents(actx, 1, 1, &ioev, NULL));
+	EXPECT_EQ((long)PAGE_SZ, (long)ioev.res);
+	EXPECT_TRUE(finished(&a, WAIT_LONG_NS))
+		TH_LOG("the read was not woken by the completion");
+	/* Not woken: end its sleep (-EINTR) rather than hang the test. */
+	if (!atomic_load(&a.done))
+		pthread_kill(th, SIGUSR1);
+	pthread_join(th, NULL);
+	EXPECT_EQ((long)PAGE_SZ, a.ret);
+	io_destroy(actx);
+	close(fd);
+	kaio_buf_free(buf, PAGE_SZ);
+	kaio_buf_free(rbuf, PAGE_SZ);
+}
+
 /* A plain read on a full context sleeps for a slot; a signal ends it. */
 TEST_F_TIMEOUT(lim, queue_depth_sync_sleeps, 90)
 {
