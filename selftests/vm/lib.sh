@@ -82,10 +82,14 @@ src_kernel_dir() {
 	echo "$CACHE/$1-$key"
 }
 
+# d13_headers KVER: true if KVER's headers live in the build root only.
+d13_headers() {
+	[[ ! -d /usr/src/linux-headers-$1 && -d $D13_ROOT/usr/src/linux-headers-$1 ]]
+}
+
 # in_d13_tree KVER: true if KVER's module is built in the build root.
 in_d13_tree() {
-	[[ -n $(src_flavour "$1") ]] ||
-		[[ ! -d /usr/src/linux-headers-$1 && -d $D13_ROOT/usr/src/linux-headers-$1 ]]
+	[[ -n $(src_flavour "$1") ]] || d13_headers "$1"
 }
 
 # kver LABEL: print the kernel release (uname -r) for a label like 6.12.
@@ -126,7 +130,7 @@ headers_dir() {
 	flavour=$(src_flavour "$1")
 	if [[ -n $flavour ]]; then
 		echo "$(src_kernel_dir "$flavour")/src"
-	elif [[ ! -d /usr/src/linux-headers-$1 && -d $D13_ROOT/usr/src/linux-headers-$1 ]]; then
+	elif d13_headers "$1"; then
 		echo "$D13_ROOT/usr/src/linux-headers-$1"
 	else
 		echo "/usr/src/linux-headers-$1"
