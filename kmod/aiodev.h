@@ -14,6 +14,7 @@
 #include <linux/llist.h>
 #include <linux/miscdevice.h>
 #include <linux/mutex.h>
+#include <linux/prandom.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/uio.h>
@@ -57,19 +58,66 @@ struct aiodev_dev_stats {
 	atomic64_t peak_in_flight;
 };
 
+/* How a request that is not cancelled ends, for the counters. */
+enum aiodev_req_outcome {
+	AIODEV_OUTCOME_OK,
+	AIODEV_OUTCOME_TIMEOUT,
+	AIODEV_OUTCOME_FAULT,
+};
+
+/* What the fate of a request is decided on (fate.c). */
+struct aiodev_fate_query {
+	u8 op;			/* enum aiodev_op */
+	u8 path;		/* enum aiodev_path */
+	bool has_latency;	/* AIODEV_REQ_LATENCY */
+	bool has_timeout;	/* AIODEV_REQ_TIMEOUT */
+	u32 len;
+	u64 offset;
+	u64 latency_nsec;
+	u64 timeout_nsec;
+};
+
+/* How a request ends if nobody cancels it. */
+struct aiodev_fate {
+	u64 fire_ns;		/* from submission to its timer */
+	u32 data_len;		/* bytes its completion moves */
+	int error;		/* the errno it reports, or 0: the bytes moved */
+	u8 outcome;		/* enum aiodev_req_outcome */
+	u32 rule_id;		/* the rule that decided it, or 0 */
+};
+
+/* A rule as a device holds it. */
+struct aiodev_rule_entry {
+	struct aiodev_rule rule;	/* as added, with its counters */
+	struct pid *pid;		/* the tgid condition, or NULL */
+	int dist;			/* AIODEV_LATENCY_DIST: its index */
+};
+
+struct aiodev_dist_table;
+
+/* What decides a device's requests' fates (fate.c). */
+struct aiodev_fates {
+	/* Covers all below: submissions draw and count in one order. */
+	spinlock_t lock;
+	struct aiodev_config config;
+	/* Requests counted by the every-Nth fault since SET_CONFIG. */
+	u64 nth_seq;
+	struct rnd_state rnd;
+	u32 next_rule_id;
+	unsigned int nr_rules;
+	struct aiodev_rule_entry *rules;	/* AIODEV_MAX_RULES of them */
+	struct aiodev_dist_table *dists[AIODEV_MAX_DISTS];
+};
+
 struct aiodev_device {
 	struct miscdevice misc;
 	char name[sizeof("aiodev4294967295")];
 	unsigned int index;
 	struct aiodev_store store;
 
-	/* Serialises configuration writers (ioctl, sysfs). */
+	/* Serialises writers of the configuration, rules, distributions. */
 	struct mutex config_mutex;
-	/* Makes every read of config a consistent snapshot. */
-	spinlock_t config_lock;
-	struct aiodev_config config;
-	/* Requests counted by the every-Nth fault rule since SET_CONFIG. */
-	atomic64_t fault_seq;
+	struct aiodev_fates fates;
 
 	struct aiodev_dev_stats stats;
 	/* Completions by submit-to-completion time: [2^i, 2^(i+1)) ns. */
@@ -142,11 +190,23 @@ void aiodev_context_stats(struct aiodev_context *ctx,
 			  struct aiodev_counters *out);
 void aiodev_device_stats(struct aiodev_device *dev,
 			 struct aiodev_counters *out);
+
+/* fate.c */
+int aiodev_fate_decide(struct aiodev_device *dev,
+		       const struct aiodev_fate_query *q, struct aiodev_fate *f);
 int aiodev_config_check(struct aiodev_device *dev,
 			const struct aiodev_config *cfg);
 void aiodev_config_set(struct aiodev_device *dev,
 		       const struct aiodev_config *cfg);
 void aiodev_config_get(struct aiodev_device *dev, struct aiodev_config *cfg);
+int aiodev_rule_add(struct aiodev_device *dev, struct aiodev_rule *r);
+int aiodev_rule_del(struct aiodev_device *dev, u32 id);
+void aiodev_rule_clear(struct aiodev_device *dev);
+unsigned int aiodev_rule_list(struct aiodev_device *dev,
+			      struct aiodev_rule *out, unsigned int max);
+int aiodev_dist_set(struct aiodev_device *dev, const struct aiodev_dist *d);
+void aiodev_fates_init(struct aiodev_fates *fs, const struct aiodev_config *cfg);
+void aiodev_fates_exit(struct aiodev_fates *fs);
 
 /* sysfs.c */
 extern const struct attribute_group *aiodev_attr_groups[];

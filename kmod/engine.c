@@ -6,7 +6,9 @@
  *
  *  submit (process context)                                       -> NEW
  *    validate, allocate from aiodev_req_cache, pin the buffer's pages as
- *    direct I/O does, give it an id in ctx->reqs.
+ *    direct I/O does, give it an id in ctx->reqs, and decide its fate
+ *    (fate.c): when it fires, what it moves, what it reports. A rule may
+ *    refuse it instead: it is undone as if never submitted.
  *  arm, under the ctx->reqs lock                                  -> PENDING
  *    start its hrtimer at min(completion time, deadline); a request due
  *    at once (latency 0) goes straight to FIRED, without a timer.
@@ -26,7 +28,7 @@
  *
  *  tasklet (softirq), the done_list in firing order, a bounded amount of
  *    data per run (the rest in the next run, bottom halves on in between):
- *    move the data if the planned outcome is success, then deliver the
+ *    move the data its fate says (all, a part, none), then deliver the
  *    result: an event in the context's ring (ioctl), ki_complete() (AIO)
  *    or a completion the synchronous caller sleeps on. Unpin the pages and
  *    free the request. Pages of a read were dirtied at submission; if one
@@ -66,13 +68,6 @@ enum aiodev_req_state {
 	AIODEV_STATE_CANCELLED,
 };
 
-/* How a request that is not cancelled will end, decided at submission. */
-enum aiodev_req_outcome {
-	AIODEV_OUTCOME_OK,
-	AIODEV_OUTCOME_TIMEOUT,
-	AIODEV_OUTCOME_FAULT,
-};
-
 /* Who is told of the completion. */
 enum aiodev_req_origin {
 	AIODEV_ORIGIN_IOCTL,	/* an event in the context's ring */
@@ -102,9 +97,11 @@ struct aiodev_request {
 	bool pages_pinned:1;
 	/* A read into user memory: its pages must end up dirty. */
 	bool dirty_pages:1;
-	/* Planned errno for TIMEOUT and FAULT. */
+	/* The errno its completion reports, or 0: the bytes moved. */
 	int error;
 	u32 len;
+	/* Bytes its completion moves: len, fewer (short, torn) or none. */
+	u32 data_len;
 	u64 offset;
 	u64 user_data;
 	u64 id;
@@ -381,12 +378,10 @@ static int aiodev_cancel_locked(struct aiodev_request *req)
 static bool aiodev_transfer(struct aiodev_request *req, u32 budget)
 {
 	struct aiodev_store *store = &req->ctx->dev->store;
-	u32 chunk = min(req->len - req->moved, budget);
+	u32 chunk = min(req->data_len - req->moved, budget);
 	struct iov_iter iter;
 	u64 pos = req->offset + req->moved;
 
-	if (req->op == AIODEV_OP_NOP)
-		return true;
 	iov_iter_bvec(&iter, aiodev_req_reads(req) ? ITER_DEST : ITER_SOURCE,
 		      req->bvec, req->nr_bvecs, req->len);
 	iov_iter_advance(&iter, req->moved);
@@ -397,7 +392,7 @@ static bool aiodev_transfer(struct aiodev_request *req, u32 budget)
 		aiodev_store_write(store, pos, &iter);
 	req->moved += chunk - iov_iter_count(&iter);
 	/* A short copy ends the request short. */
-	return iov_iter_count(&iter) || req->moved == req->len;
+	return iov_iter_count(&iter) || req->moved == req->data_len;
 }
 
 static void aiodev_count(struct aiodev_counters *c, struct aiodev_dev_stats *d,
@@ -441,10 +436,10 @@ static void aiodev_post_event(struct aiodev_context *ctx,
 	wake_up(&ctx->event_wq);
 }
 
-/* Completion moves the data (a NOP has none) unless cancelled or failing. */
+/* Completion moves what its fate says, unless it was cancelled. */
 static bool aiodev_moves_data(const struct aiodev_request *req)
 {
-	return req->outcome == AIODEV_OUTCOME_OK &&
+	return req->data_len &&
 	       atomic_read(&req->state) != AIODEV_STATE_CANCELLED;
 }
 
@@ -453,7 +448,7 @@ static void aiodev_complete(struct aiodev_request *req)
 	struct aiodev_context *ctx = req->ctx;
 	struct aiodev_device *dev = ctx->dev;
 	bool cancelled = atomic_read(&req->state) == AIODEV_STATE_CANCELLED;
-	bool moved = aiodev_moves_data(req);
+	bool moved = req->moved;
 	s64 result;
 	bool last;
 	u64 now;
@@ -464,10 +459,10 @@ static void aiodev_complete(struct aiodev_request *req)
 		result = -ECANCELED;
 	} else {
 		/* Not a ?: : u32 and int would meet as unsigned. */
-		if (moved)
-			result = req->moved;
-		else
+		if (req->error)
 			result = req->error;
+		else
+			result = req->moved;
 		if (req->outcome == AIODEV_OUTCOME_TIMEOUT)
 			trace_aiodev_timeout(dev->index, req->id,
 					     req->expires_ns - req->submit_ns);
@@ -603,51 +598,6 @@ static int aiodev_check_req(const struct aiodev_context *ctx,
 	}
 }
 
-static u64 aiodev_jitter(u64 max)
-{
-	return max ? mul_u64_u64_shr(get_random_u64(), max + 1, 64) : 0;
-}
-
-/* Decide when the request fires and how it ends if nobody cancels it. */
-static u64 aiodev_plan(struct aiodev_request *req, const struct aiodev_req *r,
-		       const struct aiodev_config *cfg)
-{
-	struct aiodev_device *dev = req->ctx->dev;
-	u64 latency, timeout;
-	int fault = 0;
-
-	latency = (r->flags & AIODEV_REQ_LATENCY) ? r->latency_nsec :
-		  cfg->latency_nsec + aiodev_jitter(cfg->jitter_nsec);
-	timeout = (r->flags & AIODEV_REQ_TIMEOUT) ? r->timeout_nsec :
-		  cfg->timeout_nsec;
-
-	/* Every request counts towards every-Nth, whatever else happens. */
-	if (cfg->fail_every_nth) {
-		u32 rem;
-
-		div_u64_rem(atomic64_inc_return(&dev->fault_seq),
-			    cfg->fail_every_nth, &rem);
-		if (!rem)
-			fault = cfg->fail_nth_errno;
-	}
-	if (cfg->fail_len && r->op != AIODEV_OP_NOP &&
-	    r->offset < cfg->fail_offset + cfg->fail_len &&
-	    cfg->fail_offset < r->offset + r->len)
-		fault = cfg->fail_range_errno;
-
-	/* The deadline wins a tie: completion must come strictly before. */
-	if (timeout && timeout <= latency) {
-		req->outcome = AIODEV_OUTCOME_TIMEOUT;
-		req->error = -ETIMEDOUT;
-		return timeout;
-	}
-	if (fault) {
-		req->outcome = AIODEV_OUTCOME_FAULT;
-		req->error = -fault;
-	}
-	return latency;
-}
-
 static void aiodev_account_submit(struct aiodev_context *ctx)
 {
 	struct aiodev_dev_stats *d = &ctx->dev->stats;
@@ -746,16 +696,42 @@ static void aiodev_req_destroy(struct aiodev_request *req)
 	aiodev_req_free(req);
 }
 
+/* Decide the request's fate; a refusal undoes aiodev_req_create(). */
+static int aiodev_req_decide(struct aiodev_request *req,
+			     const struct aiodev_req *r, enum aiodev_path path,
+			     struct aiodev_fate *fate)
+{
+	struct aiodev_fate_query q = {
+		.op = r->op,
+		.path = path,
+		.has_latency = r->flags & AIODEV_REQ_LATENCY,
+		.has_timeout = r->flags & AIODEV_REQ_TIMEOUT,
+		.len = r->len,
+		.offset = r->offset,
+		.latency_nsec = r->latency_nsec,
+		.timeout_nsec = r->timeout_nsec,
+	};
+	int ret;
+
+	ret = aiodev_fate_decide(req->ctx->dev, &q, fate);
+	if (ret) {
+		aiodev_req_destroy(req);
+		return ret;
+	}
+	req->outcome = fate->outcome;
+	req->error = fate->error;
+	req->data_len = fate->data_len;
+	return 0;
+}
+
 static void aiodev_req_arm(struct aiodev_request *req,
-			   const struct aiodev_req *r,
-			   const struct aiodev_config *cfg)
+			   const struct aiodev_fate *fate)
 {
 	struct aiodev_context *ctx = req->ctx;
+	u64 fire_ns = fate->fire_ns;
 	int state;
-	u64 fire_ns;
 
 	aiodev_account_submit(ctx);
-	fire_ns = aiodev_plan(req, r, cfg);
 	req->submit_ns = ktime_get_ns();
 	req->expires_ns = req->submit_ns + fire_ns;
 	trace_aiodev_submit(ctx->dev->index, req->id, req->op, req->offset,
@@ -787,11 +763,11 @@ static void aiodev_req_arm(struct aiodev_request *req,
 }
 
 static int aiodev_submit_one(struct aiodev_context *ctx,
-			     const struct aiodev_config *cfg,
 			     const struct aiodev_req *r, u64 __user *uid)
 {
 	struct eventfd_ctx *eventfd = NULL;
 	struct aiodev_request *req;
+	struct aiodev_fate fate;
 	struct iov_iter iter;
 	int ret;
 
@@ -818,13 +794,17 @@ static int aiodev_submit_one(struct aiodev_context *ctx,
 		ret = PTR_ERR(req);
 		goto put_eventfd;
 	}
+	/* A refused request never exists: no id goes back for it. */
+	ret = aiodev_req_decide(req, r, AIODEV_PATH_IOCTL, &fate);
+	if (ret)
+		goto put_eventfd;
 	if (put_user(req->id, uid)) {
 		aiodev_req_destroy(req);
 		ret = -EFAULT;
 		goto put_eventfd;
 	}
 	req->eventfd = eventfd;
-	aiodev_req_arm(req, r, cfg);
+	aiodev_req_arm(req, &fate);
 	return 0;
 
 put_eventfd:
@@ -866,11 +846,9 @@ static void aiodev_release_slots(struct aiodev_context *ctx, u32 nr)
 long aiodev_submit(struct aiodev_context *ctx,
 		   struct aiodev_req __user *ureqs, u32 nr, bool nonblock)
 {
-	struct aiodev_config cfg;
 	u32 accepted = 0, reserved = 0;
 	long ret = 0;
 
-	aiodev_config_get(ctx->dev, &cfg);
 	while (accepted < nr) {
 		struct aiodev_req r;
 
@@ -890,7 +868,7 @@ long aiodev_submit(struct aiodev_context *ctx,
 			ret = -EFAULT;
 			break;
 		}
-		ret = aiodev_submit_one(ctx, &cfg, &r, &ureqs[accepted].id);
+		ret = aiodev_submit_one(ctx, &r, &ureqs[accepted].id);
 		if (ret)
 			break;
 		accepted++;
@@ -931,15 +909,15 @@ ssize_t aiodev_submit_kiocb(struct aiodev_context *ctx, struct kiocb *iocb,
 		.offset = iocb->ki_pos,
 		.len = iov_iter_count(iter),
 	};
+	bool sync_kiocb = is_sync_kiocb(iocb);
 	struct aiodev_sync_wait sync;
 	struct aiodev_request *req;
-	struct aiodev_config cfg;
+	struct aiodev_fate fate;
 	u64 id;
-
 	long ret;
 
 	/* A synchronous caller can only wait for the latency. */
-	if (nowait && is_sync_kiocb(iocb))
+	if (nowait && sync_kiocb)
 		return -EAGAIN;
 
 	/*
@@ -947,7 +925,7 @@ ssize_t aiodev_submit_kiocb(struct aiodev_context *ctx, struct kiocb *iocb,
 	 * a full context fails an async kiocb with -EBUSY: -EAGAIN would make
 	 * io_uring wait for EPOLLIN, which means ioctl events here.
 	 */
-	ret = aiodev_reserve_slots(ctx, 1, !is_sync_kiocb(iocb));
+	ret = aiodev_reserve_slots(ctx, 1, !sync_kiocb);
 	if (ret < 0)
 		return ret == -EAGAIN ? -EBUSY : ret;
 
@@ -956,23 +934,28 @@ ssize_t aiodev_submit_kiocb(struct aiodev_context *ctx, struct kiocb *iocb,
 	 * direct I/O, which allocates its bio with GFP_KERNEL all the same:
 	 * a GFP_NOWAIT failure would end the I/O with a spurious -ENOMEM.
 	 */
-	aiodev_config_get(ctx->dev, &cfg);
 	req = aiodev_req_create(ctx, &r, iter,
-				is_sync_kiocb(iocb) ? AIODEV_ORIGIN_SYNC :
-						      AIODEV_ORIGIN_AIO,
+				sync_kiocb ? AIODEV_ORIGIN_SYNC :
+					     AIODEV_ORIGIN_AIO,
 				GFP_KERNEL_ACCOUNT);
 	if (IS_ERR(req)) {
 		aiodev_release_slots(ctx, 1);
 		return PTR_ERR(req);
 	}
+	ret = aiodev_req_decide(req, &r, sync_kiocb ? AIODEV_PATH_SYNC :
+						      AIODEV_PATH_AIO, &fate);
+	if (ret) {
+		aiodev_release_slots(ctx, 1);
+		return ret;
+	}
 
-	if (!is_sync_kiocb(iocb)) {
+	if (!sync_kiocb) {
 		req->iocb = iocb;
 		iocb->private = req;
 		/* Before arming: the kiocb must not complete first. */
 		if (aiodev_kiocb_is_aio(iocb))
 			kiocb_set_cancel_fn(iocb, aiodev_aio_cancel);
-		aiodev_req_arm(req, &r, &cfg);
+		aiodev_req_arm(req, &fate);
 		return -EIOCBQUEUED;
 	}
 
@@ -980,7 +963,7 @@ ssize_t aiodev_submit_kiocb(struct aiodev_context *ctx, struct kiocb *iocb,
 	req->sync = &sync;
 	/* Once armed, the request may be freed at any moment. */
 	id = req->id;
-	aiodev_req_arm(req, &r, &cfg);
+	aiodev_req_arm(req, &fate);
 	if (wait_for_completion_interruptible(&sync.done)) {
 		/* A signal: cancel, unless the completion won the race. */
 		aiodev_cancel(ctx, id);
@@ -1227,53 +1210,6 @@ void aiodev_device_stats(struct aiodev_device *dev,
 		.failed = atomic64_read(&d->failed),
 		.submitted = atomic64_read(&d->submitted),
 	};
-}
-
-/* ---- configuration ---------------------------------------------------- */
-
-/* An errno may be set while its rule is off: sysfs sets one field at a time. */
-static bool aiodev_errno_ok(bool on, s32 err)
-{
-	return err >= !!on && err <= AIODEV_MAX_ERRNO;
-}
-
-int aiodev_config_check(struct aiodev_device *dev,
-			const struct aiodev_config *cfg)
-{
-	u64 size = dev->store.size;
-
-	if (cfg->flags || memchr_inv(cfg->__reserved, 0,
-				     sizeof(cfg->__reserved)))
-		return -EINVAL;
-	if (cfg->latency_nsec > AIODEV_MAX_NSEC ||
-	    cfg->jitter_nsec > AIODEV_MAX_NSEC ||
-	    cfg->latency_nsec + cfg->jitter_nsec > AIODEV_MAX_NSEC ||
-	    cfg->timeout_nsec > AIODEV_MAX_NSEC)
-		return -EINVAL;
-	if (!aiodev_errno_ok(cfg->fail_every_nth, cfg->fail_nth_errno))
-		return -EINVAL;
-	if (!aiodev_errno_ok(cfg->fail_len, cfg->fail_range_errno))
-		return -EINVAL;
-	if (cfg->fail_offset > size || cfg->fail_len > size - cfg->fail_offset)
-		return -EINVAL;
-	return 0;
-}
-
-/* The caller holds dev->config_mutex and has checked @cfg. */
-void aiodev_config_set(struct aiodev_device *dev,
-		       const struct aiodev_config *cfg)
-{
-	spin_lock(&dev->config_lock);
-	dev->config = *cfg;
-	atomic64_set(&dev->fault_seq, 0);
-	spin_unlock(&dev->config_lock);
-}
-
-void aiodev_config_get(struct aiodev_device *dev, struct aiodev_config *cfg)
-{
-	spin_lock(&dev->config_lock);
-	*cfg = dev->config;
-	spin_unlock(&dev->config_lock);
 }
 
 /* ---- setup ------------------------------------------------------------ */

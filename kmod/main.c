@@ -142,7 +142,8 @@ static long aiodev_ioctl_info(struct aiodev_context *ctx, void __user *arg)
 		.index = dev->index,
 		.features = AIODEV_FEAT_NOP | AIODEV_FEAT_EVENTFD |
 			    AIODEV_FEAT_JITTER | AIODEV_FEAT_FAULTS |
-			    AIODEV_FEAT_CANCEL,
+			    AIODEV_FEAT_CANCEL | AIODEV_FEAT_RULES |
+			    AIODEV_FEAT_DISTS,
 		.size_bytes = dev->store.size,
 		.max_io_bytes = AIODEV_MAX_IO_BYTES,
 		.queue_depth = ctx->depth,
@@ -208,6 +209,83 @@ static long aiodev_ioctl_set_config(struct file *file, void __user *arg)
 	return ret;
 }
 
+static long aiodev_ioctl_rule_list(struct aiodev_context *ctx,
+				   void __user *arg)
+{
+	struct aiodev_rule_list l;
+	struct aiodev_rule *rules;
+	unsigned int nr;
+	long ret = 0;
+
+	if (copy_from_user(&l, arg, sizeof(l)))
+		return -EFAULT;
+	if (l.flags)
+		return -EINVAL;
+	l.nr = min_t(u32, l.nr, AIODEV_MAX_RULES);
+	rules = kcalloc(max(l.nr, 1U), sizeof(*rules), GFP_KERNEL);
+	if (!rules)
+		return -ENOMEM;
+	nr = aiodev_rule_list(ctx->dev, rules, l.nr);
+	if (copy_to_user(u64_to_user_ptr(l.rules), rules,
+			 min(nr, l.nr) * sizeof(*rules)))
+		ret = -EFAULT;
+	kfree(rules);
+	return ret ?: nr;
+}
+
+/* Changes of the rules and distributions, one writer at a time. */
+static long aiodev_ioctl_rules(struct file *file, unsigned int cmd,
+			       void __user *arg)
+{
+	struct aiodev_context *ctx = file->private_data;
+	struct aiodev_device *dev = ctx->dev;
+	struct aiodev_rule rule;
+	struct aiodev_dist dist;
+	u32 id;
+	long ret;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	switch (cmd) {
+	case AIODEV_IOC_RULE_ADD:
+		if (copy_from_user(&rule, arg, sizeof(rule)))
+			return -EFAULT;
+		break;
+	case AIODEV_IOC_RULE_DEL:
+		if (get_user(id, (u32 __user *)arg))
+			return -EFAULT;
+		break;
+	case AIODEV_IOC_DIST_SET:
+		if (copy_from_user(&dist, arg, sizeof(dist)))
+			return -EFAULT;
+		break;
+	}
+
+	mutex_lock(&dev->config_mutex);
+	switch (cmd) {
+	case AIODEV_IOC_RULE_ADD:
+		ret = aiodev_rule_add(dev, &rule);
+		/* Taken back if the id can't reach the caller. */
+		if (!ret && put_user(rule.id, (u32 __user *)arg)) {
+			aiodev_rule_del(dev, rule.id);
+			ret = -EFAULT;
+		}
+		break;
+	case AIODEV_IOC_RULE_DEL:
+		ret = aiodev_rule_del(dev, id);
+		break;
+	case AIODEV_IOC_RULE_CLEAR:
+		aiodev_rule_clear(dev);
+		ret = 0;
+		break;
+	default:
+		ret = aiodev_dist_set(dev, &dist);
+		break;
+	}
+	mutex_unlock(&dev->config_mutex);
+	return ret;
+}
+
 static long aiodev_ioctl(struct file *file, unsigned int cmd,
 			 unsigned long arg)
 {
@@ -234,6 +312,13 @@ static long aiodev_ioctl(struct file *file, unsigned int cmd,
 		aiodev_device_stats(ctx->dev, &stats.device);
 		aiodev_context_stats(ctx, &stats.context);
 		return copy_to_user(uarg, &stats, sizeof(stats)) ? -EFAULT : 0;
+	case AIODEV_IOC_RULE_ADD:
+	case AIODEV_IOC_RULE_DEL:
+	case AIODEV_IOC_RULE_CLEAR:
+	case AIODEV_IOC_DIST_SET:
+		return aiodev_ioctl_rules(file, cmd, uarg);
+	case AIODEV_IOC_RULE_LIST:
+		return aiodev_ioctl_rule_list(ctx, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -297,13 +382,16 @@ static int aiodev_check_params(void)
 
 static void aiodev_device_init(struct aiodev_device *dev, unsigned int index)
 {
+	struct aiodev_config cfg = {
+		.latency_nsec = completion_nsec,
+		.timeout_nsec = timeout_nsec,
+	};
+
 	dev->index = index;
 	snprintf(dev->name, sizeof(dev->name), "aiodev%u", index);
 	aiodev_store_init(&dev->store, (u64)size_mb << 20);
 	mutex_init(&dev->config_mutex);
-	spin_lock_init(&dev->config_lock);
-	dev->config.latency_nsec = completion_nsec;
-	dev->config.timeout_nsec = timeout_nsec;
+	aiodev_fates_init(&dev->fates, &cfg);
 	aiodev_device_engine_init(dev);
 
 	dev->misc.minor = MISC_DYNAMIC_MINOR;
@@ -315,6 +403,7 @@ static void aiodev_device_init(struct aiodev_device *dev, unsigned int index)
 static void aiodev_device_teardown(struct aiodev_device *dev)
 {
 	aiodev_device_engine_exit(dev);
+	aiodev_fates_exit(&dev->fates);
 	aiodev_store_destroy(&dev->store);
 	mutex_destroy(&dev->config_mutex);
 }

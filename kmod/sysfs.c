@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * sysfs view of each device, in /sys/class/misc/aiodevN/: the configuration
- * (read-write, the same values as AIODEV_IOC_GET/SET_CONFIG) and, in stats/,
- * the device's counters (read-only).
+ * (read-write, the same values as AIODEV_IOC_GET/SET_CONFIG), the rules'
+ * counters (rules, read-only) and, in stats/, the device's counters
+ * (read-only).
  */
 #include <linux/device.h>
 #include <linux/kernel.h>
+#include <linux/slab.h>
 #include <linux/stddef.h>
 #include <linux/sysfs.h>
 
@@ -91,6 +93,27 @@ static AIODEV_CONFIG_ATTR(fail_nth_errno, false, true);
 static AIODEV_CONFIG_ATTR(fail_offset, true, false);
 static AIODEV_CONFIG_ATTR(fail_len, true, false);
 static AIODEV_CONFIG_ATTR(fail_range_errno, false, true);
+static AIODEV_CONFIG_ATTR(seed, true, false);
+
+/* One line per rule, in order: its id, then how often it matched, applied. */
+static ssize_t rules_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	struct aiodev_rule *rules;
+	unsigned int i, nr;
+	ssize_t len = 0;
+
+	rules = kcalloc(AIODEV_MAX_RULES, sizeof(*rules), GFP_KERNEL);
+	if (!rules)
+		return -ENOMEM;
+	nr = aiodev_rule_list(aiodev_from_dev(dev), rules, AIODEV_MAX_RULES);
+	for (i = 0; i < nr; i++)
+		len += sysfs_emit_at(buf, len, "%u %llu %llu\n", rules[i].id,
+				     rules[i].matched, rules[i].applied);
+	kfree(rules);
+	return len;
+}
+static DEVICE_ATTR_RO(rules);
 
 static struct attribute *aiodev_config_attrs[] = {
 	&dev_attr_latency_nsec.attr.attr,
@@ -101,6 +124,8 @@ static struct attribute *aiodev_config_attrs[] = {
 	&dev_attr_fail_offset.attr.attr,
 	&dev_attr_fail_len.attr.attr,
 	&dev_attr_fail_range_errno.attr.attr,
+	&dev_attr_seed.attr.attr,
+	&dev_attr_rules.attr,
 	NULL,
 };
 

@@ -35,6 +35,8 @@
 #define AIODEV_FEAT_JITTER	_BITULL(2)	/* aiodev_config.jitter_nsec */
 #define AIODEV_FEAT_FAULTS	_BITULL(3)	/* aiodev_config.fail_* */
 #define AIODEV_FEAT_CANCEL	_BITULL(4)	/* AIODEV_IOC_CANCEL */
+#define AIODEV_FEAT_RULES	_BITULL(5)	/* AIODEV_IOC_RULE_*, aiodev_config.seed */
+#define AIODEV_FEAT_DISTS	_BITULL(6)	/* AIODEV_IOC_DIST_SET, AIODEV_LATENCY_DIST */
 
 /**
  * enum aiodev_op - what a request does when it completes successfully
@@ -202,7 +204,16 @@ struct aiodev_cancel {
  * @fail_len: length of that range (0: off).
  * @fail_range_errno: the positive errno those requests fail with.
  * @flags: must be zero.
+ * @seed: seeds the device's pseudo-random generator, the source of every
+ *	random choice: jitter, rule probabilities, distribution samples.
+ *	Every SET_CONFIG restarts the sequence from @seed, so the same seed,
+ *	rules and submission order give the same choices. A device starts
+ *	with a random seed, shown here.
  * @__reserved: must be zero.
+ *
+ * A request that a rule decides (AIODEV_IOC_RULE_ADD) gets from the rule
+ * what the rule sets and from here the rest; the every-Nth fault counts
+ * only the requests whose result no rule decided.
  *
  * Times, and latency plus jitter, are at most AIODEV_MAX_NSEC. An errno
  * is 0 to AIODEV_MAX_ERRNO, and not 0 while its rule is on; the range
@@ -222,7 +233,201 @@ struct aiodev_config {
 	__u64 fail_len;
 	__s32 fail_range_errno;
 	__u32 flags;
+	__u64 seed;
+	__u64 __reserved[3];
+};
+
+/* Rules and distributions a device may hold. */
+#define AIODEV_MAX_RULES	64
+#define AIODEV_MAX_DISTS	16
+#define AIODEV_MAX_DIST_BUCKETS	256
+#define AIODEV_NAME_LEN		16
+/* Probabilities are in parts per million. */
+#define AIODEV_PPM		1000000
+
+/**
+ * enum aiodev_path - how a request reached the device
+ * @AIODEV_PATH_IOCTL: AIODEV_IOC_SUBMIT.
+ * @AIODEV_PATH_AIO: an asynchronous kiocb: io_submit(2), io_uring.
+ * @AIODEV_PATH_SYNC: read(2), write(2), preadv2(2) and the like.
+ */
+enum aiodev_path {
+	AIODEV_PATH_IOCTL = 0,
+	AIODEV_PATH_AIO = 1,
+	AIODEV_PATH_SYNC = 2,
+};
+
+/**
+ * enum aiodev_latency_kind - where a rule takes a request's latency from
+ * @AIODEV_LATENCY_DEFAULT: as without the rule: the request's own
+ *	AIODEV_REQ_LATENCY, else the device's latency plus jitter.
+ * @AIODEV_LATENCY_FIXED: exactly @latency_nsec.
+ * @AIODEV_LATENCY_UNIFORM: uniform in [@latency_nsec, @latency_max_nsec].
+ * @AIODEV_LATENCY_DIST: a sample of the distribution named @dist.
+ */
+enum aiodev_latency_kind {
+	AIODEV_LATENCY_DEFAULT = 0,
+	AIODEV_LATENCY_FIXED = 1,
+	AIODEV_LATENCY_UNIFORM = 2,
+	AIODEV_LATENCY_DIST = 3,
+};
+
+/**
+ * enum aiodev_result_kind - how a request a rule decides ends
+ * @AIODEV_RESULT_DEFAULT: as without the rule: success, or the device's
+ *	fault plan.
+ * @AIODEV_RESULT_OK: success, whatever the fault plan says.
+ * @AIODEV_RESULT_ERROR: fails with -@error, moving no data.
+ * @AIODEV_RESULT_SHORT: succeeds with at most @bytes transferred: the first
+ *	@bytes move and the result is their count.
+ * @AIODEV_RESULT_TORN: the first @bytes move (a write stores them, a read
+ *	delivers them), then the request fails with -@error.
+ * @AIODEV_RESULT_TIMEOUT: fails with -ETIMEDOUT at its deadline, or at its
+ *	latency if it has no deadline; moves no data.
+ * @AIODEV_RESULT_REFUSE: refused at submission with -@error: the request
+ *	never exists. AIODEV_IOC_SUBMIT stops at it and returns the count
+ *	accepted before it, or -@error if it was the first; read_iter and
+ *	write_iter return -@error at once (an immediate event for libaio, a
+ *	completion for io_uring, the syscall's error for read/write).
+ *
+ * A request whose deadline comes first still fails with -ETIMEDOUT, except
+ * one refused at submission.
+ */
+enum aiodev_result_kind {
+	AIODEV_RESULT_DEFAULT = 0,
+	AIODEV_RESULT_OK = 1,
+	AIODEV_RESULT_ERROR = 2,
+	AIODEV_RESULT_SHORT = 3,
+	AIODEV_RESULT_TORN = 4,
+	AIODEV_RESULT_TIMEOUT = 5,
+	AIODEV_RESULT_REFUSE = 6,
+};
+
+/* Bits of aiodev_rule.flags. */
+#define AIODEV_RULE_PROB	_BITUL(0)	/* @prob_ppm is a condition */
+#define AIODEV_RULE_FLAGS_ALL	AIODEV_RULE_PROB
+
+/**
+ * struct aiodev_rule - a rule: which requests it matches and their fate
+ * @id: output: the rule's id, unique on the device until the module is
+ *	unloaded; must be zero on input.
+ * @flags: AIODEV_RULE_* bits.
+ * @ops: bit (1 << op) for each &enum aiodev_op matched; 0: any.
+ * @paths: bit (1 << path) for each &enum aiodev_path matched; 0: any.
+ * @offset: with @range_len, match READ and WRITE requests touching the byte
+ *	range [@offset, @offset + @range_len), which lies within the device.
+ * @range_len: 0: no range condition (and @offset must be zero).
+ * @min_len: match requests of at least @min_len bytes...
+ * @max_len: ...and at most @max_len (0: no upper bound).
+ * @tgid: match requests submitted by this process (0: any), a pid in the
+ *	caller's pid namespace; it must exist (else -ESRCH). Listed as seen
+ *	from the lister's namespace, 0 once the process is gone from it.
+ * @prob_ppm: with AIODEV_RULE_PROB, apply with this probability, drawn from
+ *	the device's generator; 0 to AIODEV_PPM.
+ * @every: apply to every Nth request that meets the other conditions (0 and
+ *	1: each).
+ * @skip: let the first @skip requests that meet the conditions pass.
+ * @count: apply at most @count times (0: no limit).
+ * @latency_kind: an &enum aiodev_latency_kind.
+ * @result_kind: an &enum aiodev_result_kind.
+ * @latency_nsec: AIODEV_LATENCY_FIXED: the latency; AIODEV_LATENCY_UNIFORM:
+ *	the lowest. Otherwise zero.
+ * @latency_max_nsec: AIODEV_LATENCY_UNIFORM: the highest, at least
+ *	@latency_nsec, at most AIODEV_MAX_NSEC. Otherwise zero.
+ * @error: positive errno, 1 to AIODEV_MAX_ERRNO, for AIODEV_RESULT_ERROR,
+ *	_TORN and _REFUSE; otherwise zero.
+ * @bytes: AIODEV_RESULT_SHORT and _TORN: the bytes that move (a request
+ *	of fewer bytes moves all of its own); otherwise zero.
+ * @__pad: must be zero.
+ * @dist: AIODEV_LATENCY_DIST: the name of a distribution the device holds
+ *	(AIODEV_IOC_DIST_SET), NUL-terminated; otherwise all zero.
+ * @matched: output: requests that met every condition before the counters
+ *	and the probability (@skip, @every, @count, @prob_ppm) were applied.
+ * @applied: output: requests whose fate the rule decided.
+ * @__reserved: must be zero.
+ *
+ * A device holds up to AIODEV_MAX_RULES rules, in the order they were
+ * added. At submission, the first rule that matches a request and whose
+ * counters and probability let it apply decides its fate; the others are
+ * not consulted. A request no rule decides gets the device's configuration.
+ * Counters start at zero when the rule is added.
+ */
+struct aiodev_rule {
+	__u32 id;
+	__u32 flags;
+	__u32 ops;
+	__u32 paths;
+	__u64 offset;
+	__u64 range_len;
+	__u32 min_len;
+	__u32 max_len;
+	__s32 tgid;
+	__u32 prob_ppm;
+	__u64 every;
+	__u64 skip;
+	__u64 count;
+	__u16 latency_kind;
+	__u16 result_kind;
+	__s32 error;
+	__u64 latency_nsec;
+	__u64 latency_max_nsec;
+	__u32 bytes;
+	__u32 __pad;
+	char dist[AIODEV_NAME_LEN];
+	__u64 matched;
+	__u64 applied;
 	__u64 __reserved[4];
+};
+
+/**
+ * struct aiodev_rule_list - argument of AIODEV_IOC_RULE_LIST
+ * @rules: user address of an array of @nr &struct aiodev_rule.
+ * @nr: room in @rules (0: just count).
+ * @flags: must be zero.
+ *
+ * Copies the device's rules, in order, with their counters, and returns how
+ * many the device holds (which may exceed @nr: only @nr are copied).
+ */
+struct aiodev_rule_list {
+	__u64 rules;
+	__u32 nr;
+	__u32 flags;
+};
+
+/**
+ * struct aiodev_dist_bucket - one bucket of a latency distribution
+ * @min_nsec: the bucket's lowest latency...
+ * @max_nsec: ...and its highest, at least @min_nsec, at most AIODEV_MAX_NSEC;
+ *	a sample is uniform between them.
+ * @weight: how often the bucket is drawn, relative to the others; at most
+ *	2^32 - 1.
+ */
+struct aiodev_dist_bucket {
+	__u64 min_nsec;
+	__u64 max_nsec;
+	__u64 weight;
+};
+
+/**
+ * struct aiodev_dist - argument of AIODEV_IOC_DIST_SET
+ * @name: the distribution's name, 1 to AIODEV_NAME_LEN - 1 characters of
+ *	[A-Za-z0-9_.-], NUL-padded.
+ * @buckets: user address of an array of @nr_buckets &struct aiodev_dist_bucket.
+ * @nr_buckets: 1 to AIODEV_MAX_DIST_BUCKETS: define or replace the
+ *	distribution (rules using it sample the new one from then on);
+ *	0: delete it (-EBUSY while a rule uses it, -ENOENT if there is none).
+ * @flags: must be zero.
+ * @__reserved: must be zero.
+ *
+ * Not every weight may be zero. A device holds up to AIODEV_MAX_DISTS
+ * distributions (-ENOSPC beyond).
+ */
+struct aiodev_dist {
+	char name[AIODEV_NAME_LEN];
+	__u64 buckets;
+	__u32 nr_buckets;
+	__u32 flags;
+	__u64 __reserved[2];
 };
 
 /**
@@ -291,5 +496,17 @@ struct aiodev_stats {
 #define AIODEV_IOC_GET_CONFIG	_IOR(AIODEV_IOC_MAGIC, 0x04, struct aiodev_config)
 #define AIODEV_IOC_SET_CONFIG	_IOW(AIODEV_IOC_MAGIC, 0x05, struct aiodev_config)
 #define AIODEV_IOC_GET_STATS	_IOR(AIODEV_IOC_MAGIC, 0x06, struct aiodev_stats)
+/*
+ * Rules and distributions. Changing them needs a file opened for writing
+ * (else -EBADF); a submission sees the rules before a change or after it,
+ * never half of one. RULE_ADD: -ENOSPC when AIODEV_MAX_RULES are held.
+ * RULE_DEL: the rule with that id (-ENOENT if there is none). RULE_CLEAR:
+ * every rule.
+ */
+#define AIODEV_IOC_RULE_ADD	_IOWR(AIODEV_IOC_MAGIC, 0x07, struct aiodev_rule)
+#define AIODEV_IOC_RULE_DEL	_IOW(AIODEV_IOC_MAGIC, 0x08, __u32)
+#define AIODEV_IOC_RULE_CLEAR	_IO(AIODEV_IOC_MAGIC, 0x09)
+#define AIODEV_IOC_RULE_LIST	_IOW(AIODEV_IOC_MAGIC, 0x0A, struct aiodev_rule_list)
+#define AIODEV_IOC_DIST_SET	_IOW(AIODEV_IOC_MAGIC, 0x0B, struct aiodev_dist)
 
 #endif /* _UAPI_LINUX_AIODEV_H */
