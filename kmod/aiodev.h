@@ -200,6 +200,8 @@ void aiodev_config_set(struct aiodev_device *dev,
 		       const struct aiodev_config *cfg);
 void aiodev_config_get(struct aiodev_device *dev, struct aiodev_config *cfg);
 int aiodev_rule_add(struct aiodev_device *dev, struct aiodev_rule *r);
+int aiodev_rule_load(struct aiodev_device *dev, const struct aiodev_rule *r,
+		     unsigned int nr);
 int aiodev_rule_del(struct aiodev_device *dev, u32 id);
 void aiodev_rule_clear(struct aiodev_device *dev);
 unsigned int aiodev_rule_list(struct aiodev_device *dev,

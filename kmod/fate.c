@@ -417,55 +417,112 @@ static int aiodev_rule_check(struct aiodev_device *dev,
 	return aiodev_rule_check_action(r);
 }
 
-/* The caller holds dev->config_mutex. */
-int aiodev_rule_add(struct aiodev_device *dev, struct aiodev_rule *r)
+/* Check @r and resolve its pid and distribution; config_mutex is held. */
+static int aiodev_rule_prepare(struct aiodev_device *dev,
+			       const struct aiodev_rule *r,
+			       struct aiodev_rule_entry *e)
 {
 	struct aiodev_fates *fs = &dev->fates;
-	struct aiodev_rule_entry *e;
-	struct pid *pid = NULL;
-	int dist = 0, ret;
+	int ret;
 
 	ret = aiodev_rule_check(dev, r);
 	if (ret)
 		return ret;
+	*e = (struct aiodev_rule_entry) { .rule = *r };
+	/* Distributions change only under config_mutex: no lock needed. */
+	if (r->latency_kind == AIODEV_LATENCY_DIST) {
+		e->dist = aiodev_dist_find(fs, r->dist);
+		if (e->dist < 0)
+			return e->dist;
+	}
+	if (r->tgid) {
+		e->pid = find_get_pid(r->tgid);
+		if (!e->pid || !pid_has_task(e->pid, PIDTYPE_TGID)) {
+			put_pid(e->pid);
+			return -ESRCH;
+		}
+	}
+	return 0;
+}
+
+static void aiodev_rule_put(struct aiodev_rule_entry *rules, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		put_pid(rules[i].pid);
+}
+
+/* The caller holds dev->config_mutex; @r->id is set on success. */
+int aiodev_rule_add(struct aiodev_device *dev, struct aiodev_rule *r)
+{
+	struct aiodev_fates *fs = &dev->fates;
+	struct aiodev_rule_entry e, *rules;
+	int ret;
+
 	if (fs->nr_rules == AIODEV_MAX_RULES)
 		return -ENOSPC;
 	if (!fs->rules) {
 		/* Most devices never get a rule: allocated on the first. */
-		e = kcalloc(AIODEV_MAX_RULES, sizeof(*e), GFP_KERNEL_ACCOUNT);
-		if (!e)
+		rules = kcalloc(AIODEV_MAX_RULES, sizeof(*rules),
+				GFP_KERNEL_ACCOUNT);
+		if (!rules)
 			return -ENOMEM;
 		spin_lock(&fs->lock);
-		fs->rules = e;
+		fs->rules = rules;
 		spin_unlock(&fs->lock);
 	}
-	if (r->tgid) {
-		pid = find_get_pid(r->tgid);
-		if (!pid || !pid_has_task(pid, PIDTYPE_TGID)) {
-			put_pid(pid);
-			return -ESRCH;
-		}
+	ret = aiodev_rule_prepare(dev, r, &e);
+	if (ret)
+		return ret;
+
+	spin_lock(&fs->lock);
+	e.rule.id = ++fs->next_rule_id;
+	fs->rules[fs->nr_rules++] = e;
+	r->id = e.rule.id;
+	spin_unlock(&fs->lock);
+	return 0;
+}
+
+/*
+ * Replace every rule with @nr new ones at once: a submission sees the old
+ * list or the new one. Returns the first new id (0 for none) or an errno.
+ * The caller holds dev->config_mutex.
+ */
+int aiodev_rule_load(struct aiodev_device *dev, const struct aiodev_rule *r,
+		     unsigned int nr)
+{
+	struct aiodev_fates *fs = &dev->fates;
+	struct aiodev_rule_entry *rules;
+	unsigned int i, old_nr;
+	int ret = 0;
+
+	if (nr > AIODEV_MAX_RULES)
+		return -EINVAL;
+	rules = kcalloc(AIODEV_MAX_RULES, sizeof(*rules), GFP_KERNEL_ACCOUNT);
+	if (!rules)
+		return -ENOMEM;
+	for (i = 0; i < nr && !ret; i++)
+		ret = aiodev_rule_prepare(dev, &r[i], &rules[i]);
+	if (ret) {
+		/* The failed one holds nothing. */
+		aiodev_rule_put(rules, i - 1);
+		kfree(rules);
+		return ret;
 	}
 
 	spin_lock(&fs->lock);
-	if (r->latency_kind == AIODEV_LATENCY_DIST) {
-		dist = aiodev_dist_find(fs, r->dist);
-		if (dist < 0) {
-			spin_unlock(&fs->lock);
-			put_pid(pid);
-			return dist;
-		}
-	}
-	r->id = ++fs->next_rule_id;
-	e = &fs->rules[fs->nr_rules];
-	*e = (struct aiodev_rule_entry) {
-		.rule = *r,
-		.pid = pid,
-		.dist = dist,
-	};
-	fs->nr_rules++;
+	for (i = 0; i < nr; i++)
+		rules[i].rule.id = ++fs->next_rule_id;
+	swap(fs->rules, rules);
+	old_nr = fs->nr_rules;
+	fs->nr_rules = nr;
 	spin_unlock(&fs->lock);
-	return 0;
+	/* The old list: nothing reads it outside the lock. */
+	if (rules)
+		aiodev_rule_put(rules, old_nr);
+	kfree(rules);
+	return nr ? fs->rules[0].rule.id : 0;
 }
 
 /* The caller holds dev->config_mutex. */
@@ -496,15 +553,14 @@ int aiodev_rule_del(struct aiodev_device *dev, u32 id)
 void aiodev_rule_clear(struct aiodev_device *dev)
 {
 	struct aiodev_fates *fs = &dev->fates;
-	unsigned int i, nr;
+	unsigned int nr;
 
 	spin_lock(&fs->lock);
 	nr = fs->nr_rules;
 	fs->nr_rules = 0;
 	spin_unlock(&fs->lock);
 	/* Entries past nr_rules are not read: the pids can go unlocked. */
-	for (i = 0; i < nr; i++)
-		put_pid(fs->rules[i].pid);
+	aiodev_rule_put(fs->rules, nr);
 }
 
 /*
@@ -638,8 +694,8 @@ void aiodev_fates_exit(struct aiodev_fates *fs)
 {
 	unsigned int i;
 
-	for (i = 0; i < fs->nr_rules; i++)
-		put_pid(fs->rules[i].pid);
+	if (fs->rules)
+		aiodev_rule_put(fs->rules, fs->nr_rules);
 	kfree(fs->rules);
 	for (i = 0; i < AIODEV_MAX_DISTS; i++)
 		kfree(fs->dists[i]);

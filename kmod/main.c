@@ -239,6 +239,8 @@ static long aiodev_ioctl_rules(struct file *file, unsigned int cmd,
 {
 	struct aiodev_context *ctx = file->private_data;
 	struct aiodev_device *dev = ctx->dev;
+	struct aiodev_rule *rules = NULL;
+	struct aiodev_rule_list list;
 	struct aiodev_rule rule;
 	struct aiodev_dist dist;
 	u32 id;
@@ -247,6 +249,16 @@ static long aiodev_ioctl_rules(struct file *file, unsigned int cmd,
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
 	switch (cmd) {
+	case AIODEV_IOC_RULE_LOAD:
+		if (copy_from_user(&list, arg, sizeof(list)))
+			return -EFAULT;
+		if (list.flags || list.nr > AIODEV_MAX_RULES)
+			return -EINVAL;
+		rules = memdup_array_user(u64_to_user_ptr(list.rules), list.nr,
+					  sizeof(*rules));
+		if (IS_ERR(rules))
+			return PTR_ERR(rules);
+		break;
 	case AIODEV_IOC_RULE_ADD:
 		if (copy_from_user(&rule, arg, sizeof(rule)))
 			return -EFAULT;
@@ -278,11 +290,15 @@ static long aiodev_ioctl_rules(struct file *file, unsigned int cmd,
 		aiodev_rule_clear(dev);
 		ret = 0;
 		break;
+	case AIODEV_IOC_RULE_LOAD:
+		ret = aiodev_rule_load(dev, rules, list.nr);
+		break;
 	default:
 		ret = aiodev_dist_set(dev, &dist);
 		break;
 	}
 	mutex_unlock(&dev->config_mutex);
+	kfree(rules);
 	return ret;
 }
 
@@ -315,6 +331,7 @@ static long aiodev_ioctl(struct file *file, unsigned int cmd,
 	case AIODEV_IOC_RULE_ADD:
 	case AIODEV_IOC_RULE_DEL:
 	case AIODEV_IOC_RULE_CLEAR:
+	case AIODEV_IOC_RULE_LOAD:
 	case AIODEV_IOC_DIST_SET:
 		return aiodev_ioctl_rules(file, cmd, uarg);
 	case AIODEV_IOC_RULE_LIST:

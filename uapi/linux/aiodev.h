@@ -380,13 +380,17 @@ struct aiodev_rule {
 };
 
 /**
- * struct aiodev_rule_list - argument of AIODEV_IOC_RULE_LIST
+ * struct aiodev_rule_list - argument of AIODEV_IOC_RULE_LIST and _RULE_LOAD
  * @rules: user address of an array of @nr &struct aiodev_rule.
- * @nr: room in @rules (0: just count).
+ * @nr: RULE_LIST: room in @rules (0: just count); RULE_LOAD: the number of
+ *	rules, 0 to AIODEV_MAX_RULES.
  * @flags: must be zero.
  *
- * Copies the device's rules, in order, with their counters, and returns how
- * many the device holds (which may exceed @nr: only @nr are copied).
+ * RULE_LIST copies the device's rules, in order, with their counters, and
+ * returns how many the device holds (which may exceed @nr: only @nr are
+ * copied). RULE_LOAD replaces all the device's rules with @rules at once,
+ * checked as RULE_ADD checks one (any error changes nothing); the new
+ * rules get consecutive ids, and the call returns the first (0 if @nr is 0).
  */
 struct aiodev_rule_list {
 	__u64 rules;
@@ -501,12 +505,13 @@ struct aiodev_stats {
  * (else -EBADF); a submission sees the rules before a change or after it,
  * never half of one. RULE_ADD: -ENOSPC when AIODEV_MAX_RULES are held.
  * RULE_DEL: the rule with that id (-ENOENT if there is none). RULE_CLEAR:
- * every rule.
+ * every rule. RULE_LOAD: see &struct aiodev_rule_list.
  */
 #define AIODEV_IOC_RULE_ADD	_IOWR(AIODEV_IOC_MAGIC, 0x07, struct aiodev_rule)
 #define AIODEV_IOC_RULE_DEL	_IOW(AIODEV_IOC_MAGIC, 0x08, __u32)
 #define AIODEV_IOC_RULE_CLEAR	_IO(AIODEV_IOC_MAGIC, 0x09)
 #define AIODEV_IOC_RULE_LIST	_IOW(AIODEV_IOC_MAGIC, 0x0A, struct aiodev_rule_list)
 #define AIODEV_IOC_DIST_SET	_IOW(AIODEV_IOC_MAGIC, 0x0B, struct aiodev_dist)
+#define AIODEV_IOC_RULE_LOAD	_IOW(AIODEV_IOC_MAGIC, 0x0C, struct aiodev_rule_list)
 
 #endif /* _UAPI_LINUX_AIODEV_H */

@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What the aiodev CLI's commands share: messages, parsing of times, sizes,
+ * errnos and devices, opening a device, submitting and reaping.
+ */
+#define _GNU_SOURCE	/* strerrorname_np() */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "cli.h"
+#include "libaiodev.h"
+
+static void vreport(int err, const char *fmt, va_list ap)
+{
+	fputs("aiodev: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	if (err)
+		fprintf(stderr, ": %s", strerror(err));
+	fputc('\n', stderr);
+}
+
+/* "aiodev: <what>: <strerror(err)>" for a positive errno @err. */
+void __printf(2, 3)
+report(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(err, fmt, ap);
+	va_end(ap);
+}
+
+/* "aiodev: <what>" for failures that have no errno. */
+void __printf(1, 2)
+fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(0, fmt, ap);
+	va_end(ap);
+}
+
+/* Point at the help of @cmd, or at the general help if it is NULL. */
+int usage_hint(const char *cmd)
+{
+	if (cmd)
+		fprintf(stderr, "Try 'aiodev %s --help'.\n", cmd);
+	else
+		fprintf(stderr, "Try 'aiodev help'.\n");
+	return EXIT_USAGE;
+}
+
+int __printf(2, 3)
+usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(0, fmt, ap);
+	va_end(ap);
+	return usage_hint(cmd);
+}
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	/* CLOCK_MONOTONIC is the clock of the events' timestamps. */
+	if (clock_gettime(CLOCK_MONOTONIC, &ts)) {
+		report(errno, "clock_gettime");
+		exit(EXIT_FAILURE);
+	}
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* Three significant digits in the largest unit that keeps the value >= 1. */
+const char *fmt_ns(char *buf, uint64_t ns)
+{
+	if (ns < NSEC_PER_USEC)
+		snprintf(buf, FMT_LEN, "%" PRIu64 " ns", ns);
+	else if (ns < NSEC_PER_MSEC)
+		snprintf(buf, FMT_LEN, "%.3g us", (double)ns / NSEC_PER_USEC);
+	else if (ns < NSEC_PER_SEC)
+		snprintf(buf, FMT_LEN, "%.3g ms", (double)ns / NSEC_PER_MSEC);
+	else if (ns < 1000 * NSEC_PER_SEC)
+		snprintf(buf, FMT_LEN, "%.3g s", (double)ns / NSEC_PER_SEC);
+	else
+		snprintf(buf, FMT_LEN, "%.0f s", (double)ns / NSEC_PER_SEC);
+	return buf;
+}
+
+const char *fmt_bytes(char *buf, uint64_t bytes)
+{
+	if (bytes && !(bytes % (1ULL << 30)))
+		snprintf(buf, FMT_LEN, "%" PRIu64 " GiB", bytes >> 30);
+	else if (bytes && !(bytes % (1ULL << 20)))
+		snprintf(buf, FMT_LEN, "%" PRIu64 " MiB", bytes >> 20);
+	else if (bytes && !(bytes % (1ULL << 10)))
+		snprintf(buf, FMT_LEN, "%" PRIu64 " KiB", bytes >> 10);
+	else
+		snprintf(buf, FMT_LEN, "%" PRIu64 " bytes", bytes);
+	return buf;
+}
+
+/* "4096" for a transfer, "-EIO (Input/output error)" for an error. */
+const char *fmt_result(char *buf, int64_t result)
+{
+	const char *name = NULL;
+
+	if (result < 0 && result >= -AIODEV_MAX_ERRNO)
+		name = strerrorname_np((int)-result);
+	if (name)
+		snprintf(buf, FMT_LEN, "-%s (%s)", name,
+			 strerror((int)-result));
+	else
+		snprintf(buf, FMT_LEN, "%" PRId64, result);
+	return buf;
+}
+
+struct unit {
+	const char *suffix;
+	uint64_t scale;
+};
+
+static const struct unit time_units[] = {
+	{ "", 1 },
+	{ "ns", 1 },
+	{ "us", NSEC_PER_USEC },
+	{ "ms", NSEC_PER_MSEC },
+	{ "s", NSEC_PER_SEC },
+};
+
+static const struct unit size_units[] = {
+	{ "", 1 },
+	{ "k", 1ULL << 10 },
+	{ "m", 1ULL << 20 },
+	{ "g", 1ULL << 30 },
+};
+
+/*
+ * Parse a decimal (or 0x-prefixed hex) integer followed by one of @units.
+ * strtoull() alone would accept signs, spaces and an empty string.
+ */
+static bool parse_scaled(const char *s, const struct unit *units,
+			 size_t nr_units, uint64_t *val)
+{
+	int base = 10;
+	uint64_t num;
+	char *end;
+	size_t i;
+
+	if (!isdigit((unsigned char)s[0]))
+		return false;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		base = 16;
+	errno = 0;
+	num = strtoull(s, &end, base);
+	if (errno)
+		return false;
+	for (i = 0; i < nr_units; i++) {
+		if (strcasecmp(end, units[i].suffix))
+			continue;
+		if (num > UINT64_MAX / units[i].scale)
+			return false;
+		*val = num * units[i].scale;
+		return true;
+	}
+	return false;
+}
+
+bool parse_u64(const char *s, uint64_t *val)
+{
+	static const struct unit none = { "", 1 };
+
+	return parse_scaled(s, &none, 1, val);
+}
+
+bool parse_u32(const char *s, uint32_t *val)
+{
+	uint64_t v;
+
+	if (!parse_u64(s, &v) || v > UINT32_MAX)
+		return false;
+	*val = (uint32_t)v;
+	return true;
+}
+
+bool parse_time(const char *s, uint64_t *ns)
+{
+	return parse_scaled(s, time_units, ARRAY_SIZE(time_units), ns) &&
+	       *ns <= AIODEV_MAX_NSEC;
+}
+
+bool parse_size(const char *s, uint64_t *bytes)
+{
+	return parse_scaled(s, size_units, ARRAY_SIZE(size_units), bytes);
+}
+
+/* OFF:LEN, both sizes. */
+bool parse_range(const char *s, uint64_t *offset, uint64_t *len)
+{
+	const char *colon = strchr(s, ':');
+	char off[32];
+
+	if (!colon || (size_t)(colon - s) >= sizeof(off))
+		return false;
+	memcpy(off, s, (size_t)(colon - s));
+	off[colon - s] = '\0';
+	return parse_size(off, offset) && parse_size(colon + 1, len);
+}
+
+/* An errno name such as EIO (any case) or a number, 1..AIODEV_MAX_ERRNO. */
+bool parse_errno(const char *s, int32_t *err)
+{
+	uint64_t num;
+	int i;
+
+	if (isdigit((unsigned char)s[0])) {
+		if (!parse_u64(s, &num) || num < 1 || num > AIODEV_MAX_ERRNO)
+			return false;
+		*err = (int32_t)num;
+		return true;
+	}
+	for (i = 1; i <= AIODEV_MAX_ERRNO; i++) {
+		const char *name = strerrorname_np(i);
+
+		if (name && !strcasecmp(name, s)) {
+			*err = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+void device_arg_init(struct device_arg *dev)
+{
+	snprintf(dev->node, sizeof(dev->node), "/dev/aiodev0");
+	dev->path = dev->node;
+}
+
+bool device_arg_parse(struct device_arg *dev, const char *arg)
+{
+	uint64_t index;
+
+	if (arg[0] == '/') {
+		dev->path = arg;
+		return true;
+	}
+	if (!parse_u64(arg, &index) || index > INT_MAX)
+		return false;
+	snprintf(dev->node, sizeof(dev->node), "/dev/aiodev%" PRIu64, index);
+	dev->path = dev->node;
+	return true;
+}
+
+/* Open @path and check that it speaks our ABI. Returns the fd, or -1. */
+int open_device(const char *path, int flags, struct aiodev_info *info)
+{
+	int fd, err;
+
+	fd = aiodev_open_path(path, flags);
+	if (fd < 0) {
+		report(-fd, "open %s", path);
+		return -1;
+	}
+	err = aiodev_get_info(fd, info);
+	if (err) {
+		report(-err, "%s: get info", path);
+		goto err_close;
+	}
+	if (info->abi_version != AIODEV_ABI_VERSION) {
+		fail("%s: ABI version %u, this tool speaks %d", path,
+		     info->abi_version, AIODEV_ABI_VERSION);
+		goto err_close;
+	}
+	return fd;
+
+err_close:
+	aiodev_close(fd);	/* already failing; the first error matters */
+	return -1;
+}
+
+int close_device(int fd, const char *path)
+{
+	int err = aiodev_close(fd);
+
+	if (err) {
+		report(-err, "close %s", path);
+		return EXIT_FAILURE;
+	}
+	return EXIT_SUCCESS;
+}
+
+/* Submit all @nr requests, carrying on after a partial accept or EINTR. */
+int submit_all(int fd, struct aiodev_req *reqs, unsigned int nr)
+{
+	unsigned int done = 0;
+
+	while (done < nr) {
+		int ret = aiodev_submit(fd, reqs + done, nr - done);
+
+		if (ret == -EINTR)
+			continue;
+		if (ret < 0)
+			return ret;
+		done += (unsigned int)ret;
+	}
+	return 0;
+}
+
+/*
+ * Collect @want events within @timeout_ns, riding out EINTR (a stopped and
+ * continued process sees it without any signal handler).
+ * Returns how many arrived, or a negative errno.
+ */
+int reap(int fd, struct aiodev_event *events, unsigned int want,
+		uint64_t timeout_ns)
+{
+	uint64_t deadline = now_ns() + timeout_ns;
+	unsigned int got = 0;
+
+	while (got < want) {
+		uint64_t now = now_ns();
+		int ret;
+
+		if (now >= deadline)
+			break;
+		ret = aiodev_getevents(fd, want - got, want - got,
+				       events + got, (int64_t)(deadline - now));
+		if (ret == -EINTR)
+			continue;
+		if (ret < 0)
+			return ret;
+		got += (unsigned int)ret;
+	}
+	return (int)got;
+}
+
+/* Report @arg as a bad value for the option that getopt returned as @opt. */
+int bad_value(const char *cmd, const struct option *opts, int opt,
+		     const char *arg)
+{
+	while (opts->val != opt)
+		opts++;
+	return usage_error(cmd, "bad value '%s' for --%s", arg, opts->name);
+}
+
+/*
+ * Parse the options of a command that takes only -d and -h into @dev.
+ * Returns OPTS_PARSED, or the exit status to end the command with.
+ */
+int parse_device_opts(int argc, char **argv, const char *cmd,
+			     const char *usage, struct device_arg *dev)
+{
+	static const struct option opts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int opt;
+
+	device_arg_init(dev);
+	while ((opt = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			if (!device_arg_parse(dev, optarg))
+				return bad_value(cmd, opts, opt, optarg);
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return EXIT_SUCCESS;
+		default:	/* getopt_long() said what is wrong */
+			return usage_hint(cmd);
+		}
+	}
+	if (optind < argc)
+		return usage_error(cmd, "unexpected argument '%s'",
+				   argv[optind]);
+	return OPTS_PARSED;
+}
