@@ -207,7 +207,8 @@ void aiodev_rule_clear(struct aiodev_device *dev);
 unsigned int aiodev_rule_list(struct aiodev_device *dev,
 			      struct aiodev_rule *out, unsigned int max);
 int aiodev_dist_set(struct aiodev_device *dev, const struct aiodev_dist *d);
-void aiodev_fates_init(struct aiodev_fates *fs, const struct aiodev_config *cfg);
+void aiodev_fates_init(struct aiodev_fates *fs,
+		       const struct aiodev_config *cfg);
 void aiodev_fates_exit(struct aiodev_fates *fs);
 
 /* sysfs.c */

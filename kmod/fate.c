@@ -681,7 +681,8 @@ int aiodev_dist_set(struct aiodev_device *dev, const struct aiodev_dist *d)
 
 /* ---- setup ------------------------------------------------------------ */
 
-void aiodev_fates_init(struct aiodev_fates *fs, const struct aiodev_config *cfg)
+void aiodev_fates_init(struct aiodev_fates *fs,
+		       const struct aiodev_config *cfg)
 {
 	spin_lock_init(&fs->lock);
 	fs->config = *cfg;

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "libaiodev.h"
 
 /*
@@ -75,7 +76,10 @@ static const char config_usage[] =
 "      --reset               start from the module's load-time defaults\n"
 "                            (its completion_nsec and timeout_nsec\n"
 "                            parameters; no jitter or faults), not the\n"
-"                            current configuration\n"
+"                            current configuration; the seed stays\n"
+"      --seed N              seed of the device's random choices (jitter,\n"
+"                            rule probabilities, distributions); every\n"
+"                            change of the configuration restarts them\n"
 "  -h, --help                show this help\n"
 "\n"
 "TIME is an integer with an optional unit: ns (default), us, ms, s.\n"
@@ -204,6 +208,7 @@ static void print_config(const char *path, const struct aiodev_config *cfg)
 	printf("  %-18s %" PRIu64 "%s\n", "fail_len", (uint64_t)cfg->fail_len,
 	       cfg->fail_len ? "" : " (off)");
 	print_errno_field("fail_range_errno", cfg->fail_range_errno);
+	printf("  %-18s %" PRIu64 "\n", "seed", (uint64_t)cfg->seed);
 }
 
 enum config_opt {
@@ -215,6 +220,7 @@ enum config_opt {
 	OPT_FAIL_RANGE,
 	OPT_FAIL_RANGE_ERRNO,
 	OPT_RESET,
+	OPT_SEED,
 };
 
 /* What `config` was asked to change; the rest keeps its current value. */
@@ -224,6 +230,8 @@ struct config_change {
 	bool set_latency, set_jitter, set_timeout;
 	bool set_fail_every, set_fail_errno;
 	bool set_fail_range, set_fail_range_errno;
+	bool set_seed;
+	uint64_t seed;
 	uint64_t latency_ns, jitter_ns, timeout_ns;
 	uint32_t fail_every_nth;
 	int32_t fail_nth_errno;
@@ -236,17 +244,23 @@ static bool config_change_any(const struct config_change *chg)
 	return chg->reset || chg->set_latency || chg->set_jitter ||
 	       chg->set_timeout || chg->set_fail_every ||
 	       chg->set_fail_errno || chg->set_fail_range ||
-	       chg->set_fail_range_errno;
+	       chg->set_fail_range_errno || chg->set_seed;
 }
 
 static void config_apply(struct aiodev_config *cfg,
 			 const struct config_change *chg)
 {
 	if (chg->reset) {
+		/* The seed is no setting to undo: a run is replayed with it. */
+		uint64_t seed = cfg->seed;
+
 		memset(cfg, 0, sizeof(*cfg));
 		cfg->latency_nsec = chg->reset_latency_ns;
 		cfg->timeout_nsec = chg->reset_timeout_ns;
+		cfg->seed = seed;
 	}
+	if (chg->set_seed)
+		cfg->seed = chg->seed;
 	if (chg->set_latency)
 		cfg->latency_nsec = chg->latency_ns;
 	if (chg->set_jitter)
@@ -320,6 +334,7 @@ static int cmd_config(int argc, char **argv)
 		{ "fail-range-errno", required_argument, NULL,
 		  OPT_FAIL_RANGE_ERRNO },
 		{ "reset", no_argument, NULL, OPT_RESET },
+		{ "seed", required_argument, NULL, OPT_SEED },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct config_change chg = { 0 };
@@ -370,6 +385,10 @@ static int cmd_config(int argc, char **argv)
 			break;
 		case OPT_RESET:
 			chg.reset = true;
+			break;
+		case OPT_SEED:
+			chg.set_seed = true;
+			ok = parse_u64(optarg, &chg.seed);
 			break;
 		default:	/* getopt_long() said what is wrong */
 			return usage_hint("config");
@@ -1506,6 +1525,8 @@ static const struct command commands[] = {
 	{ "stats", cmd_stats, stats_usage },
 	{ "demo", cmd_demo, demo_usage },
 	{ "bench", cmd_bench, bench_usage },
+	{ "rule", cmd_rule, rule_usage },
+	{ "scenario", cmd_scenario, scenario_usage },
 };
 
 static const struct command *find_command(const char *name)

@@ -358,11 +358,13 @@ int bad_value(const char *cmd, const struct option *opts, int opt,
 }
 
 /*
- * Parse the options of a command that takes only -d and -h into @dev.
- * Returns OPTS_PARSED, or the exit status to end the command with.
+ * Parse the options of a command that takes only -d and -h, and exactly
+ * @nargs operands (argv[optind] on). Returns OPTS_PARSED, or the exit
+ * status to end the command with.
  */
-int parse_device_opts(int argc, char **argv, const char *cmd,
-			     const char *usage, struct device_arg *dev)
+int parse_device_opts_args(int argc, char **argv, const char *cmd,
+			   const char *usage, struct device_arg *dev,
+			   int nargs)
 {
 	static const struct option opts[] = {
 		{ "device", required_argument, NULL, 'd' },
@@ -372,6 +374,7 @@ int parse_device_opts(int argc, char **argv, const char *cmd,
 	int opt;
 
 	device_arg_init(dev);
+	optind = 0;
 	while ((opt = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
@@ -385,8 +388,16 @@ int parse_device_opts(int argc, char **argv, const char *cmd,
 			return usage_hint(cmd);
 		}
 	}
-	if (optind < argc)
+	if (argc - optind < nargs)
+		return usage_error(cmd, "missing argument");
+	if (argc - optind > nargs)
 		return usage_error(cmd, "unexpected argument '%s'",
-				   argv[optind]);
+				   argv[optind + nargs]);
 	return OPTS_PARSED;
+}
+
+int parse_device_opts(int argc, char **argv, const char *cmd,
+		      const char *usage, struct device_arg *dev)
+{
+	return parse_device_opts_args(argc, argv, cmd, usage, dev, 0);
 }

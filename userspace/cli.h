@@ -64,6 +64,10 @@ bool device_arg_parse(struct device_arg *dev, const char *arg);
 /* Parse the options of a command that takes only -d and -h. */
 int parse_device_opts(int argc, char **argv, const char *cmd,
 		      const char *usage, struct device_arg *dev);
+/* The same, with @nargs operands from argv[optind] on. */
+int parse_device_opts_args(int argc, char **argv, const char *cmd,
+			   const char *usage, struct device_arg *dev,
+			   int nargs);
 /* Open @path and check that it speaks our ABI. Returns the fd, or -1. */
 int open_device(const char *path, int flags, struct aiodev_info *info);
 int close_device(int fd, const char *path);

@@ -91,3 +91,55 @@ int aiodev_get_stats(int fd, struct aiodev_stats *stats)
 {
 	return result_of(ioctl(fd, AIODEV_IOC_GET_STATS, stats));
 }
+
+int aiodev_rule_add(int fd, struct aiodev_rule *rule)
+{
+	int ret = result_of(ioctl(fd, AIODEV_IOC_RULE_ADD, rule));
+
+	return ret ? ret : (int)rule->id;
+}
+
+int aiodev_rule_load(int fd, const struct aiodev_rule *rules, unsigned int nr)
+{
+	struct aiodev_rule_list list = {
+		.rules = (uint64_t)(uintptr_t)rules,
+		.nr = nr,
+	};
+
+	return result_of(ioctl(fd, AIODEV_IOC_RULE_LOAD, &list));
+}
+
+int aiodev_rule_del(int fd, uint32_t id)
+{
+	return result_of(ioctl(fd, AIODEV_IOC_RULE_DEL, &id));
+}
+
+int aiodev_rule_clear(int fd)
+{
+	return result_of(ioctl(fd, AIODEV_IOC_RULE_CLEAR));
+}
+
+int aiodev_rule_list(int fd, struct aiodev_rule *rules, unsigned int nr)
+{
+	struct aiodev_rule_list list = {
+		.rules = (uint64_t)(uintptr_t)rules,
+		.nr = nr,
+	};
+
+	return result_of(ioctl(fd, AIODEV_IOC_RULE_LIST, &list));
+}
+
+int aiodev_dist_set(int fd, const char *name,
+		    const struct aiodev_dist_bucket *buckets, unsigned int nr)
+{
+	struct aiodev_dist dist = {
+		.buckets = (uint64_t)(uintptr_t)buckets,
+		.nr_buckets = nr,
+	};
+
+	/* The kernel wants the name NUL-padded, and says if it is too long. */
+	if (strlen(name) >= sizeof(dist.name))
+		return -EINVAL;
+	strncpy(dist.name, name, sizeof(dist.name));
+	return result_of(ioctl(fd, AIODEV_IOC_DIST_SET, &dist));
+}

@@ -88,6 +88,32 @@ int aiodev_get_config(int fd, struct aiodev_config *cfg);
 int aiodev_set_config(int fd, const struct aiodev_config *cfg);
 
 /*
+ * Rules (AIODEV_IOC_RULE_*): decide the fate of matching requests; see
+ * struct aiodev_rule in <linux/aiodev.h>. Changing them needs a file opened
+ * for writing.
+ *
+ * aiodev_rule_add() returns the new rule's id (> 0) or a negative errno.
+ * aiodev_rule_load() replaces all rules with @nr new ones at once and
+ * returns the first new id (0 for none) or a negative errno.
+ * aiodev_rule_del() and aiodev_rule_clear() return 0 or a negative errno.
+ * aiodev_rule_list() copies up to @nr rules with their counters and returns
+ * how many the device holds, or a negative errno.
+ */
+int aiodev_rule_add(int fd, struct aiodev_rule *rule);
+int aiodev_rule_load(int fd, const struct aiodev_rule *rules, unsigned int nr);
+int aiodev_rule_del(int fd, uint32_t id);
+int aiodev_rule_clear(int fd);
+int aiodev_rule_list(int fd, struct aiodev_rule *rules, unsigned int nr);
+
+/*
+ * Define or replace the latency distribution @name from @nr buckets, or
+ * delete it when @nr is 0 (AIODEV_IOC_DIST_SET). Returns 0 or a negative
+ * errno.
+ */
+int aiodev_dist_set(int fd, const char *name,
+		    const struct aiodev_dist_bucket *buckets, unsigned int nr);
+
+/*
  * Fill @stats with the device's and this context's counters
  * (AIODEV_IOC_GET_STATS). Returns 0 or a negative errno.
  */
