@@ -563,6 +563,14 @@ void aiodev_rule_clear(struct aiodev_device *dev)
 	aiodev_rule_put(fs->rules, nr);
 }
 
+/* The tgid condition as the caller sees it; 0 once the process is gone. */
+static pid_t aiodev_rule_tgid(const struct aiodev_rule_entry *e)
+{
+	if (!e->pid || !pid_has_task(e->pid, PIDTYPE_TGID))
+		return 0;
+	return pid_vnr(e->pid);
+}
+
 /*
  * Copies up to @max rules, with their counters, into @out; returns how
  * many the device holds. Tgids are as seen from the caller's namespace.
@@ -577,7 +585,7 @@ unsigned int aiodev_rule_list(struct aiodev_device *dev,
 	nr = fs->nr_rules;
 	for (i = 0; i < min(nr, max); i++) {
 		out[i] = fs->rules[i].rule;
-		out[i].tgid = fs->rules[i].pid ? pid_vnr(fs->rules[i].pid) : 0;
+		out[i].tgid = aiodev_rule_tgid(&fs->rules[i]);
 	}
 	spin_unlock(&fs->lock);
 	return nr;

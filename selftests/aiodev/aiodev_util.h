@@ -70,6 +70,10 @@ _Static_assert(sizeof(struct aiodev_cancel) == 16, "aiodev_cancel size");
 _Static_assert(sizeof(struct aiodev_config) == 88, "aiodev_config size");
 _Static_assert(sizeof(struct aiodev_info) == 72, "aiodev_info size");
 _Static_assert(sizeof(struct aiodev_stats) == 128, "aiodev_stats size");
+_Static_assert(sizeof(struct aiodev_rule) == 168, "aiodev_rule size");
+_Static_assert(sizeof(struct aiodev_rule_list) == 16, "rule_list size");
+_Static_assert(sizeof(struct aiodev_dist_bucket) == 24, "dist_bucket size");
+_Static_assert(sizeof(struct aiodev_dist) == 48, "aiodev_dist size");
 
 static inline __u64 now_ns(void)
 {
@@ -331,13 +335,14 @@ static inline long long aio_sync(int fd, struct aiodev_req *r,
 	return ev.result;
 }
 
-/* Put a device back to the module defaults, through any writable fd. */
+/* Put a device back to the module defaults and no rules, through any writable fd. */
 static inline int aio_reset_config(int fd)
 {
 	struct aiodev_config c;
+	int ret = aio_ioctl(fd, AIODEV_IOC_RULE_CLEAR, NULL);
 
 	config_default(&c);
-	return aio_set_config(fd, &c);
+	return ret ? ret : aio_set_config(fd, &c);
 }
 
 /* Read-modify-write of the device config, as the header asks. */

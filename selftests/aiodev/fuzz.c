@@ -860,7 +860,7 @@ static void fz_cancel(struct th *t)
 static bool config_invalid(const struct aiodev_config *c, __u64 size)
 {
 	if (c->flags || c->__reserved[0] || c->__reserved[1] ||
-	    c->__reserved[2] || c->__reserved[3])
+	    c->__reserved[2])
 		return true;
 	if (c->latency_nsec > AIODEV_MAX_NSEC || c->jitter_nsec > AIODEV_MAX_NSEC ||
 	    c->latency_nsec + c->jitter_nsec > AIODEV_MAX_NSEC ||
@@ -910,7 +910,7 @@ static void fz_setconfig(struct th *t)
 	if (chance(t, 3))
 		c.flags = rnd(t) | 1;
 	if (chance(t, 3))
-		c.__reserved[rnd(t) % 4] = rnd(t) | 1;
+		c.__reserved[rnd(t) % ARRAY_SIZE(c.__reserved)] = rnd(t) | 1;
 	invalid = config_invalid(&c, fz->size);
 	/* A valid configuration never makes anyone wait for long. */
 	if (!invalid && c.latency_nsec + c.jitter_nsec > 1000000 &&

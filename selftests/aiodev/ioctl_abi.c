@@ -741,7 +741,7 @@ TEST_F(abi, config_bad_values)
 	config_default(&c);
 	c.flags = 1;
 	CONFIG_REFUSED(self->fd, &c, EINVAL);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < (int)ARRAY_SIZE(c.__reserved); i++) {
 		config_default(&c);
 		c.__reserved[i] = 1;
 		CONFIG_REFUSED(self->fd, &c, EINVAL);
