@@ -562,6 +562,59 @@ if tasklet:
     goals.append(("longest tasklet run (us)", "<= 1000", worst, worst <= 1000, ""))
     emit("")
 
+# ---- 7. rules ---------------------------------------------------------------
+def ns_of(text):
+    """'300us' or '1.2ms' (aiodev bench's units) in ns."""
+    for unit, scale in (("ns", 1), ("us", 1e3), ("ms", 1e6), ("s", 1e9)):
+        if text.endswith(unit):
+            try:
+                return float(text[:-len(unit)]) * scale
+            except ValueError:
+                return float("nan")
+    return float("nan")
+
+
+rules = kv_lines(os.path.join(RAW, "rules.txt"), "RING")
+if rules:
+    emit("7. The cost of rules: aiodev-bench ring, libaio 4k reads, 64 in flight, latency 0;"
+         " 64 rules that each fail at their last condition")
+    by = {}
+    for r in rules:
+        by.setdefault(r["rules"], {})[r["rep"]] = r
+        for k in ("iops", "busy_ns_per_op"):
+            rows.append(["rules", "rules%d" % r["rules"], "aiodev", r["rep"], k, r[k]])
+    none, many = by.get(0, {}), by.get(64, {})
+    ratios = [many[k]["busy_ns_per_op"] / none[k]["busy_ns_per_op"]
+              for k in none if k in many and none[k]["busy_ns_per_op"]]
+    emit("   %-10s %-24s %s" % ("rules", "IOPS", "busy ns per request"))
+    for n, d in ((0, none), (64, many)):
+        emit("   %-10d %-24s %s" % (n, spread([r["iops"] for r in d.values()]),
+                                    spread([r["busy_ns_per_op"] for r in d.values()])))
+    summary["rules"] = {"ratio": med(ratios), "ratio_all": ratios}
+    emit("   CPU per request, 64 rules / none: %s" % spread(ratios, "{:.3f}"))
+    if ratios:
+        goals.append(("CPU per request with 64 non-matching rules / none", "<= 1.10",
+                      med(ratios), med(ratios) <= 1.10, spread(ratios, "{:.3f}")))
+    emit("")
+
+dists = kv_lines(os.path.join(RAW, "dist.txt"), "DIST")
+if dists:
+    emit("7b. Latency distributions: requested (the distribution's own percentiles)"
+         " vs observed (aiodev bench, 20000 NOPs, 64 in flight)")
+    emit("   %-6s %-7s %12s %12s %8s" % ("dist", "pct", "requested", "observed", "ratio"))
+    summary["dists"] = []
+    for d in dists:
+        for p in ("p50", "p90", "p99", "p99.9"):
+            want = float(d.get("req_%s_ns" % p, "nan"))
+            got = ns_of(str(d.get("obs_%s" % p, "")))
+            rows.append(["dist", d["name"], "aiodev", 1, p + "_requested_ns", want])
+            rows.append(["dist", d["name"], "aiodev", 1, p + "_observed_ns", got])
+            summary["dists"].append({"name": d["name"], "pct": p, "requested_ns": want,
+                                     "observed_ns": got})
+            emit("   %-6s %-7s %9.0f us %9.0f us %8.2f" % (
+                d["name"], p, want / 1e3, got / 1e3, got / want if want else float("nan")))
+    emit("")
+
 # ---- goals ----------------------------------------------------------------
 emit("Goals")
 summary["goals"] = []

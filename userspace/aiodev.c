@@ -37,11 +37,14 @@ static const char main_usage[] =
 "\n"
 "Commands:\n"
 "  info     show the device's ABI version, features and limits\n"
-"  config   show or change latency, jitter, timeout and fault plan\n"
+"  config   show or change latency, jitter, timeout, fault plan, seed\n"
 "  stats    show the device's request counters\n"
 "  demo     show out-of-order completion, timeout, cancellation, data\n"
 "           movement and fault injection; exit 0 only if all behaved\n"
 "  bench    measure IOPS and completion latency\n"
+"  rule     add, list, delete rules deciding matching requests' fates\n"
+"  scenario load a file of rules at once\n"
+"  latency  define latency distributions for rules\n"
 "  help     show this help, or `aiodev help <command>`\n"
 "\n"
 "Every command takes -d N (/dev/aiodevN, default 0) or -d PATH.\n"
@@ -1527,6 +1530,7 @@ static const struct command commands[] = {
 	{ "bench", cmd_bench, bench_usage },
 	{ "rule", cmd_rule, rule_usage },
 	{ "scenario", cmd_scenario, scenario_usage },
+	{ "latency", cmd_latency, latency_usage },
 };
 
 static const struct command *find_command(const char *name)

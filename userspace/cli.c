@@ -388,6 +388,9 @@ int parse_device_opts_args(int argc, char **argv, const char *cmd,
 			return usage_hint(cmd);
 		}
 	}
+	/* nargs < 0: the caller checks the operands. */
+	if (nargs < 0)
+		return OPTS_PARSED;
 	if (argc - optind < nargs)
 		return usage_error(cmd, "missing argument");
 	if (argc - optind > nargs)
@@ -400,4 +403,22 @@ int parse_device_opts(int argc, char **argv, const char *cmd,
 		      const char *usage, struct device_arg *dev)
 {
 	return parse_device_opts_args(argc, argv, cmd, usage, dev, 0);
+}
+
+/* A fraction (0.01) or a percentage (1%), 0 to 1. */
+bool parse_fraction(const char *s, double *v)
+{
+	size_t len = strlen(s);
+	bool percent = len && s[len - 1] == '%';
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]) && s[0] != '.')
+		return false;
+	errno = 0;
+	*v = strtod(s, &end);
+	if (errno || end != s + len - percent)
+		return false;
+	if (percent)
+		*v /= 100;
+	return *v >= 0 && *v <= 1;
 }

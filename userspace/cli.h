@@ -56,6 +56,8 @@ bool parse_time(const char *s, uint64_t *ns);
 bool parse_size(const char *s, uint64_t *bytes);
 /* OFF:LEN, both sizes. */
 bool parse_range(const char *s, uint64_t *offset, uint64_t *len);
+/* A fraction (0.01) or a percentage (1%), 0 to 1. */
+bool parse_fraction(const char *s, double *v);
 /* An errno name such as EIO (any case) or a number, 1..AIODEV_MAX_ERRNO. */
 bool parse_errno(const char *s, int32_t *err);
 
@@ -64,7 +66,7 @@ bool device_arg_parse(struct device_arg *dev, const char *arg);
 /* Parse the options of a command that takes only -d and -h. */
 int parse_device_opts(int argc, char **argv, const char *cmd,
 		      const char *usage, struct device_arg *dev);
-/* The same, with @nargs operands from argv[optind] on. */
+/* The same, with @nargs operands from argv[optind] on (< 0: any). */
 int parse_device_opts_args(int argc, char **argv, const char *cmd,
 			   const char *usage, struct device_arg *dev,
 			   int nargs);

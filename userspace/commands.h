@@ -11,4 +11,8 @@ extern const char scenario_usage[];
 int cmd_rule(int argc, char **argv);
 int cmd_scenario(int argc, char **argv);
 
+/* latency.c */
+extern const char latency_usage[];
+int cmd_latency(int argc, char **argv);
+
 #endif /* AIODEV_COMMANDS_H */

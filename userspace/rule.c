@@ -187,20 +187,9 @@ static bool parse_torn(const char *s, uint32_t *bytes, int32_t *err)
 /* A probability: a fraction (0.01) or a percentage (1%), to ppm. */
 static bool parse_ppm(const char *s, uint32_t *ppm)
 {
-	size_t len = strlen(s);
-	bool percent = len && s[len - 1] == '%';
 	double v;
-	char *end;
 
-	if (!isdigit((unsigned char)s[0]) && s[0] != '.')
-		return false;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end != s + len - percent)
-		return false;
-	if (percent)
-		v /= 100;
-	if (!(v >= 0 && v <= 1))
+	if (!parse_fraction(s, &v))
 		return false;
 	*ppm = (uint32_t)(v * AIODEV_PPM + 0.5);
 	return true;

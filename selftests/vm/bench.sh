@@ -21,7 +21,7 @@
 # Environment: AIODEV_BENCH_CLOCK (icount, or real for plain TCG),
 # AIODEV_BENCH_ICOUNT_SHIFT (3: 8 ns per instruction), AIODEV_BENCH_REPS
 # (3), AIODEV_BENCH_FIO_SECS (2),
-# AIODEV_BENCH_SECTIONS ("fio ring late scale mem tasklet"; add "prof" for perf
+# AIODEV_BENCH_SECTIONS ("fio ring late scale mem tasklet rules"; add "prof" for perf
 # profiles, which needs linux-perf on the host), AIODEV_BENCH_KERNEL
 # (6.12), AIODEV_BENCH_OUT (results directory), AIODEV_VM_MEM (2G),
 # AIODEV_VM_TIMEOUT (2400), plus those of run-vm.sh and mkinitramfs.sh.
@@ -31,7 +31,7 @@ set -euo pipefail
 
 cd "$ROOT"
 label=${AIODEV_BENCH_KERNEL:-6.12}
-sections=${AIODEV_BENCH_SECTIONS:-fio ring late scale mem tasklet}
+sections=${AIODEV_BENCH_SECTIONS:-fio ring late scale mem tasklet rules}
 
 "$VM_DIR/deps.sh"
 # Only the benchmark needs these: the plot and the analysis.

@@ -19,6 +19,11 @@
 #   tasklet  the longest run of the completion tasklet (debugfs) under fio
 #          with 1 MiB and 4 KiB requests: the copying done with bottom
 #          halves off in one run
+#   rules  the cost of rules: CPU per request (aiodev-bench ring, libaio
+#          reads) with no rule and with 64 rules that each fail only at
+#          their last condition, alternating; and distributions: a preset
+#          and an imported fio histogram, requested vs observed percentiles
+#          (aiodev bench)
 # shellcheck source=selftests/vm/guest-lib.sh
 . /vm/guest-lib.sh
 
@@ -40,7 +45,7 @@ cd /tmp || exit 1
 . /out/bench.conf
 : "${BENCH_REPS:=3}" "${BENCH_FIO_SECS:=2}" "${BENCH_FIO_RAMP_MS:=500}"
 : "${BENCH_RING_SECS:=2}" "${BENCH_LATE_SECS:=2}" "${BENCH_SCALE_REPS:=2}"
-: "${BENCH_SCALE_TOTAL:=131072}" "${BENCH_SECTIONS:=fio ring late scale mem tasklet}"
+: "${BENCH_SCALE_TOTAL:=131072}" "${BENCH_SECTIONS:=fio ring late scale mem tasklet rules}"
 mkdir -p /out/fio /out/trace /out/prof
 
 # note TEXT: progress on the console and in the log.
@@ -409,6 +414,63 @@ EOT
 		else
 			not_ok "tasklet: fio $_c"
 			sed 's/^/# /' /tmp/tasklet-fio.txt
+		fi
+	done
+fi
+
+# ---- 7. rules ---------------------------------------------------------------
+# 64 rules that match the ring's requests in everything but the process
+# (the last condition checked), so each is walked to its end: the worst
+# case of rules that never apply.
+if section rules; then
+	check "insmod aiodev completion_nsec=0 (rules)" load_aiodev completion_nsec=0
+	: >/out/rules.txt
+	rep=1
+	while [ $rep -le "$BENCH_REPS" ]; do
+		if [ $((rep % 2)) -eq 1 ]; then sets="0 64"; else sets="64 0"; fi
+		for _n in $sets; do
+			aiodev rule clear
+			_i=0
+			while [ $_i -lt "$_n" ]; do
+				aiodev rule add --op read --path aio --len 1:1m --pid 1 >/dev/null ||
+					not_ok "rules: rule add"
+				_i=$((_i + 1))
+			done
+			note "rules rep $rep: $_n rules"
+			_l=$("$B" ring --api libaio --op read --depth 64 --batch 16 \
+				--secs "$BENCH_RING_SECS" --warmup 0.5 2>&1)
+			[ $? -eq 0 ] || not_ok "rules: aiodev-bench ring with $_n rules: $_l"
+			echo "$_l rules=$_n rep=$rep" >>/out/rules.txt
+		done
+		rep=$((rep + 1))
+	done
+	aiodev rule clear
+
+	# Distributions: what was asked for, what the completions took
+	# (aiodev bench's percentiles, from the events' own timestamps).
+	: >/out/dist.txt
+	cat >/tmp/fio-clat.json <<'EOF'
+{ "jobs" : [ { "read" : { "clat_ns" : { "min" : 150000, "max" : 20000000,
+  "N" : 100000, "percentile" : { "10.000000" : 200000, "50.000000" : 300000,
+  "90.000000" : 600000, "99.000000" : 2000000, "99.900000" : 8000000 } } } } ] }
+EOF
+	for _d in "ht preset ht heavy-tail median=400us tail=1% alpha=1.5 max=50ms" \
+		"fio import fio /tmp/fio-clat.json"; do
+		# shellcheck disable=SC2086 # a word list
+		set -- $_d
+		_name=$1
+		shift
+		if aiodev latency "$@" >/tmp/dist-req.txt; then
+			aiodev rule clear
+			aiodev rule add --latency "dist:$_name" >/dev/null
+			aiodev bench -n 20000 -q 64 -b 16 -r nop >/tmp/dist-obs.txt 2>/dev/null ||
+				not_ok "rules: aiodev bench with dist $_name"
+			echo "DIST name=$_name $(awk '/_ns / { printf "req_%s=%s ", $1, $2 }' /tmp/dist-req.txt)$(awk '/latency +min/ { getline; printf "obs_p50=%s%s obs_p90=%s%s obs_p99=%s%s obs_p99.9=%s%s", $3, $4, $5, $6, $7, $8, $9, $10 }' /tmp/dist-obs.txt)" \
+				>>/out/dist.txt
+			aiodev rule clear
+			aiodev latency delete "$_name"
+		else
+			not_ok "rules: aiodev latency $*"
 		fi
 	done
 fi

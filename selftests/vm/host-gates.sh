@@ -338,7 +338,8 @@ docs_check() {
 		awk '$2 != "AIODEV_IOC_MAGIC" { printf "%s ", $2 }')
 	read -ra params < <(sed -n 's/^module_param(\([a-z_]*\),.*/\1/p; s/^module_param_named(\([a-z_]*\),.*/\1/p' \
 		"$ROOT"/kmod/*.c | tr '\n' ' ')
-	read -ra attrs < <(sed -n 's/^static AIODEV_\(CONFIG\|STAT\)_ATTR(\([a-z_]*\).*/\2/p' \
+	read -ra attrs < <(sed -n 's/^static AIODEV_\(CONFIG\|STAT\)_ATTR(\([a-z_]*\).*/\2/p;
+		s/^static DEVICE_ATTR_R[OW](\([a-z_]*\)).*/\1/p' \
 		"$ROOT/kmod/sysfs.c" | tr '\n' ' ')
 	((${#ioctls[@]} && ${#params[@]} && ${#attrs[@]})) ||
 		{ echo "found no ioctls, parameters or attributes in the code"; return 1; }
@@ -348,10 +349,14 @@ docs_check() {
 	covers "$abi" "module parameter" "${params[@]/#//sys/module/aiodev/parameters/}" || rc=1
 	covers "$abi" "sysfs attribute" "${attrs[@]}" || rc=1
 	for prog in aiodev aiodev-aio; do
-		read -ra opts < <(grep -o '{ "[a-z][a-z-]*", [a-z_]*_argument' \
-			"$ROOT/userspace/$prog.c" | sed 's/{ "\([a-z-]*\)".*/--\1/; s/-/\\-/g' |
+		# The aiodev CLI is every file but the library and the client.
+		local srcs=("$ROOT/userspace/$prog.c")
+		[[ $prog == aiodev-aio ]] || mapfile -t srcs < <(ls "$ROOT"/userspace/*.c |
+			grep -v -e '/aiodev-aio\.c$' -e '/libaiodev\.c$')
+		read -ra opts < <(grep -ho '{ "[a-z][a-z-]*", [a-z_]*_argument' \
+			"${srcs[@]}" | sed 's/{ "\([a-z-]*\)".*/--\1/; s/-/\\-/g' |
 			sort -u | tr '\n' ' ')
-		((${#opts[@]})) || { echo "found no options in userspace/$prog.c"; rc=1; }
+		((${#opts[@]})) || { echo "found no options for $prog in userspace/"; rc=1; }
 		local o missing=()
 		for o in "${opts[@]}"; do
 			grep -qF -- "$o" "$ROOT/man/$prog.1" || missing+=("$o")

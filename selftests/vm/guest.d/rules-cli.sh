@@ -93,4 +93,34 @@ check "sysfs seed" test "$(cat $RC_SYS/seed)" = 12345
 rc_exit2 "config --seed x" --seed aiodev config --seed x
 aiodev config --reset >/dev/null
 check "config --reset keeps the seed" test "$(cat $RC_SYS/seed)" = 12345
+
+# Distributions: a fio JSON import, a preset, in use by a rule.
+cat >"$RC_SC" <<'EOF2'
+{ "jobs" : [ { "read" : { "clat_ns" : { "min" : 20000, "max" : 900000,
+  "N" : 100, "percentile" : { "50.000000" : 60000, "90.000000" : 120000,
+  "99.000000" : 800000 } } } } ] }
+EOF2
+aiodev latency import fio1 "$RC_SC" >"$RC_OUT"
+check "latency import of fio JSON (exit $?)" test $? -eq 0
+check "latency import: p50 and p90 as in the file" \
+	sh -c "grep -qx 'p50_ns 60000' $RC_OUT && grep -qx 'p90_ns 120000' $RC_OUT"
+check "latency preset heavy-tail" \
+	sh -c "aiodev latency preset tail heavy-tail median=100us tail=1% >/dev/null"
+_id=$(aiodev rule add --latency dist:tail --op read)
+check "rule add --latency dist:tail ($_id)" test "$_id" -gt 0 2>/dev/null
+check "rule list shows the distribution" \
+	sh -c "aiodev rule list | grep -q '^$_id op=read latency=dist:tail default 0 0$'"
+check_fails "latency delete of a distribution in use fails" \
+	aiodev latency delete tail
+aiodev rule add --latency dist:nosuch >/dev/null 2>"$RC_OUT"
+check "rule add --latency dist:nosuch: exit 1, says no such distribution" \
+	sh -c "test $? -eq 1 && grep -q \"no distribution 'nosuch'\" $RC_OUT"
+rc_exit2 "latency preset bad parameter" "frob=1" \
+	aiodev latency preset x heavy-tail median=1ms frob=1
+rc_exit2 "latency import of an unrecognised file" "$RC_OUT" \
+	aiodev latency import x "$RC_OUT"
+aiodev rule clear
+check "latency delete tail" aiodev latency delete tail
+check "latency delete fio1" aiodev latency delete fio1
+check_fails "latency delete fio1 again fails" aiodev latency delete fio1
 rm -f "$RC_OUT" "$RC_SC"
