@@ -91,6 +91,24 @@ struct aiodev_rule_entry {
 	struct aiodev_rule rule;	/* as added, with its counters */
 	struct pid *pid;		/* the tgid condition, or NULL */
 	int dist;			/* AIODEV_LATENCY_DIST: its index */
+	/* The range and length conditions, ready to compare. */
+	u64 range_lo, range_hi;
+	u32 min_len, len_span;
+};
+
+/*
+ * Which rules may match a request, as bit masks over the rule list, from
+ * what is known before looking at any rule: its op and path, its process.
+ * A submission then visits only those rules.
+ */
+struct aiodev_rule_index {
+	u64 by_op_path[3][3];		/* [enum aiodev_op][enum aiodev_path] */
+	u64 any_pid;			/* rules without a process condition */
+	unsigned int nr_pids;
+	struct {
+		struct pid *pid;
+		u64 rules;
+	} pids[AIODEV_MAX_RULES];	/* the others, by process */
 };
 
 struct aiodev_dist_table;
@@ -106,6 +124,7 @@ struct aiodev_fates {
 	u32 next_rule_id;
 	unsigned int nr_rules;
 	struct aiodev_rule_entry *rules;	/* AIODEV_MAX_RULES of them */
+	struct aiodev_rule_index index;
 	struct aiodev_dist_table *dists[AIODEV_MAX_DISTS];
 };
 

@@ -9,6 +9,7 @@
  * takes the lock anyway; it also makes every change of the rules atomic
  * for submissions. Nothing under it sleeps or allocates.
  */
+#include <linux/bitmap.h>
 #include <linux/ctype.h>
 #include <linux/math64.h>
 #include <linux/pid.h>
@@ -73,25 +74,12 @@ static u64 aiodev_dist_sample(struct aiodev_fates *fs,
 
 /* ---- matching --------------------------------------------------------- */
 
+/* The range and length conditions; the index took care of the others. */
 static bool aiodev_rule_matches(const struct aiodev_rule_entry *e,
-				const struct aiodev_fate_query *q)
+				const struct aiodev_fate_query *q, u64 end)
 {
-	const struct aiodev_rule *r = &e->rule;
-
-	if (r->ops && !(r->ops & BIT(q->op)))
-		return false;
-	if (r->paths && !(r->paths & BIT(q->path)))
-		return false;
-	/* A NOP touches no byte: it never meets a range condition. */
-	if (r->range_len &&
-	    (q->op == AIODEV_OP_NOP || q->offset >= r->offset + r->range_len ||
-	     r->offset >= q->offset + q->len))
-		return false;
-	if (q->len < r->min_len || (r->max_len && q->len > r->max_len))
-		return false;
-	if (e->pid && e->pid != task_tgid(current))
-		return false;
-	return true;
+	return q->offset < e->range_hi && end > e->range_lo &&
+	       q->len - e->min_len <= e->len_span;
 }
 
 /* The counters and the probability: does a matching rule apply this time? */
@@ -121,15 +109,64 @@ static bool aiodev_rule_applies(struct aiodev_fates *fs,
 static struct aiodev_rule_entry *aiodev_rule_find(struct aiodev_fates *fs,
 						  const struct aiodev_fate_query *q)
 {
+	const struct aiodev_rule_index *ix = &fs->index;
+	struct pid *tgid = task_tgid(current);
+	DECLARE_BITMAP(cand, AIODEV_MAX_RULES);
 	unsigned int i;
+	u64 pid_rules = ix->any_pid;
+	/* A NOP's [0, 1) meets only rules without a range (the index). */
+	u64 end = q->op == AIODEV_OP_NOP ? 1 : q->offset + q->len;
 
-	for (i = 0; i < fs->nr_rules; i++) {
+	for (i = 0; i < ix->nr_pids; i++)
+		if (ix->pids[i].pid == tgid)
+			pid_rules |= ix->pids[i].rules;
+	bitmap_from_u64(cand, ix->by_op_path[q->op][q->path] & pid_rules);
+	/* In rule order: the lowest bit is the first rule. */
+	for_each_set_bit(i, cand, AIODEV_MAX_RULES) {
 		struct aiodev_rule_entry *e = &fs->rules[i];
 
-		if (aiodev_rule_matches(e, q) && aiodev_rule_applies(fs, e))
+		if (aiodev_rule_matches(e, q, end) && aiodev_rule_applies(fs, e))
 			return e;
 	}
 	return NULL;
+}
+
+/*
+ * Rebuild the index after a change of the rule list; the caller holds
+ * fs->lock.
+ */
+static void aiodev_rules_reindex(struct aiodev_fates *fs)
+{
+	struct aiodev_rule_index *ix = &fs->index;
+	unsigned int i, j, op, path;
+
+	memset(ix, 0, sizeof(*ix));
+	for (i = 0; i < fs->nr_rules; i++) {
+		const struct aiodev_rule_entry *e = &fs->rules[i];
+		const struct aiodev_rule *r = &e->rule;
+		u64 bit = BIT_ULL(i);
+
+		for (op = 0; op < ARRAY_SIZE(ix->by_op_path); op++) {
+			/* A NOP touches no byte: never in a range rule. */
+			if ((r->ops && !(r->ops & BIT(op))) ||
+			    (r->range_len && op == AIODEV_OP_NOP))
+				continue;
+			for (path = 0; path < ARRAY_SIZE(ix->by_op_path[0]); path++)
+				if (!r->paths || (r->paths & BIT(path)))
+					ix->by_op_path[op][path] |= bit;
+		}
+		if (!e->pid) {
+			ix->any_pid |= bit;
+			continue;
+		}
+		for (j = 0; j < ix->nr_pids && ix->pids[j].pid != e->pid; j++)
+			;
+		if (j == ix->nr_pids) {
+			ix->pids[j].pid = e->pid;
+			ix->nr_pids++;
+		}
+		ix->pids[j].rules |= bit;
+	}
 }
 
 /* ---- the decision ----------------------------------------------------- */
@@ -428,7 +465,13 @@ static int aiodev_rule_prepare(struct aiodev_device *dev,
 	ret = aiodev_rule_check(dev, r);
 	if (ret)
 		return ret;
-	*e = (struct aiodev_rule_entry) { .rule = *r };
+	*e = (struct aiodev_rule_entry) {
+		.rule = *r,
+		.range_lo = r->offset,
+		.range_hi = r->range_len ? r->offset + r->range_len : U64_MAX,
+		.min_len = r->min_len,
+		.len_span = (r->max_len ?: U32_MAX) - r->min_len,
+	};
 	/* Distributions change only under config_mutex: no lock needed. */
 	if (r->latency_kind == AIODEV_LATENCY_DIST) {
 		e->dist = aiodev_dist_find(fs, r->dist);
@@ -479,6 +522,7 @@ int aiodev_rule_add(struct aiodev_device *dev, struct aiodev_rule *r)
 	spin_lock(&fs->lock);
 	e.rule.id = ++fs->next_rule_id;
 	fs->rules[fs->nr_rules++] = e;
+	aiodev_rules_reindex(fs);
 	r->id = e.rule.id;
 	spin_unlock(&fs->lock);
 	return 0;
@@ -517,6 +561,7 @@ int aiodev_rule_load(struct aiodev_device *dev, const struct aiodev_rule *r,
 	swap(fs->rules, rules);
 	old_nr = fs->nr_rules;
 	fs->nr_rules = nr;
+	aiodev_rules_reindex(fs);
 	spin_unlock(&fs->lock);
 	/* The old list: nothing reads it outside the lock. */
 	if (rules)
@@ -541,6 +586,7 @@ int aiodev_rule_del(struct aiodev_device *dev, u32 id)
 		fs->nr_rules--;
 		memmove(&fs->rules[i], &fs->rules[i + 1],
 			(fs->nr_rules - i) * sizeof(fs->rules[0]));
+		aiodev_rules_reindex(fs);
 		ret = 0;
 		break;
 	}
@@ -558,6 +604,7 @@ void aiodev_rule_clear(struct aiodev_device *dev)
 	spin_lock(&fs->lock);
 	nr = fs->nr_rules;
 	fs->nr_rules = 0;
+	aiodev_rules_reindex(fs);
 	spin_unlock(&fs->lock);
 	/* Entries past nr_rules are not read: the pids can go unlocked. */
 	aiodev_rule_put(fs->rules, nr);

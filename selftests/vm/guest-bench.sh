@@ -20,8 +20,8 @@
 #          with 1 MiB and 4 KiB requests: the copying done with bottom
 #          halves off in one run
 #   rules  the cost of rules: CPU per request (aiodev-bench ring, libaio
-#          reads) with no rule and with 64 rules that each fail only at
-#          their last condition, alternating; and distributions: a preset
+#          reads) with no rule and with 64 rules that never apply (by the
+#          process, by the length), alternating; and distributions: a preset
 #          and an imported fio histogram, requested vs observed percentiles
 #          (aiodev bench)
 # shellcheck source=selftests/vm/guest-lib.sh
@@ -419,28 +419,31 @@ EOT
 fi
 
 # ---- 7. rules ---------------------------------------------------------------
-# 64 rules that match the ring's requests in everything but the process
-# (the last condition checked), so each is walked to its end: the worst
-# case of rules that never apply.
+# 64 rules that never apply to the ring's requests, two ways: they differ
+# from them in the process only (pid), or in the length only (len), each
+# rule otherwise matching in op, path and range; alternating with none.
 if section rules; then
 	check "insmod aiodev completion_nsec=0 (rules)" load_aiodev completion_nsec=0
 	: >/out/rules.txt
 	rep=1
 	while [ $rep -le "$BENCH_REPS" ]; do
-		if [ $((rep % 2)) -eq 1 ]; then sets="0 64"; else sets="64 0"; fi
-		for _n in $sets; do
+		if [ $((rep % 2)) -eq 1 ]; then sets="none pid len"; else sets="len pid none"; fi
+		for _set in $sets; do
 			aiodev rule clear
 			_i=0
-			while [ $_i -lt "$_n" ]; do
-				aiodev rule add --op read --path aio --len 1:1m --pid 1 >/dev/null ||
-					not_ok "rules: rule add"
+			while [ $_set != none ] && [ $_i -lt 64 ]; do
+				if [ $_set = pid ]; then
+					aiodev rule add --op read --path aio --range 0:64m --pid 1
+				else
+					aiodev rule add --op read --path aio --range 0:64m --len 8k:1m
+				fi >/dev/null || not_ok "rules: rule add"
 				_i=$((_i + 1))
 			done
-			note "rules rep $rep: $_n rules"
+			note "rules rep $rep: 64 rules failing at $_set"
 			_l=$("$B" ring --api libaio --op read --depth 64 --batch 16 \
 				--secs "$BENCH_RING_SECS" --warmup 0.5 2>&1)
-			[ $? -eq 0 ] || not_ok "rules: aiodev-bench ring with $_n rules: $_l"
-			echo "$_l rules=$_n rep=$rep" >>/out/rules.txt
+			[ $? -eq 0 ] || not_ok "rules: aiodev-bench ring, rules $_set: $_l"
+			echo "$_l rules=$_set rep=$rep" >>/out/rules.txt
 		done
 		rep=$((rep + 1))
 	done
