@@ -96,13 +96,21 @@ struct aiodev_rule_entry {
 	u32 min_len, len_span;
 };
 
+/* Lengths by fls(): 0, 1, 2-3, ..., up to AIODEV_MAX_IO_BYTES. */
+#define AIODEV_LEN_CLASSES	22
+/* The device's bytes in this many equal slices. */
+#define AIODEV_SLICES		64
+
 /*
  * Which rules may match a request, as bit masks over the rule list, from
- * what is known before looking at any rule: its op and path, its process.
- * A submission then visits only those rules.
+ * its op and path, its length class, the slices of the device it touches
+ * and its process. A submission then visits only the rules in all four:
+ * rules that cannot match cost a few mask operations, however many.
  */
 struct aiodev_rule_index {
 	u64 by_op_path[3][3];		/* [enum aiodev_op][enum aiodev_path] */
+	u64 by_len[AIODEV_LEN_CLASSES];
+	u64 by_slice[AIODEV_SLICES];
 	u64 any_pid;			/* rules without a process condition */
 	unsigned int nr_pids;
 	struct {

@@ -106,21 +106,33 @@ static bool aiodev_rule_applies(struct aiodev_fates *fs,
 	return true;
 }
 
-static struct aiodev_rule_entry *aiodev_rule_find(struct aiodev_fates *fs,
+static u64 aiodev_slice_bytes(const struct aiodev_device *dev)
+{
+	return DIV_ROUND_UP_ULL(dev->store.size, AIODEV_SLICES);
+}
+
+static struct aiodev_rule_entry *aiodev_rule_find(struct aiodev_device *dev,
 						  const struct aiodev_fate_query *q)
 {
+	struct aiodev_fates *fs = &dev->fates;
 	const struct aiodev_rule_index *ix = &fs->index;
 	struct pid *tgid = task_tgid(current);
 	DECLARE_BITMAP(cand, AIODEV_MAX_RULES);
-	unsigned int i;
-	u64 pid_rules = ix->any_pid;
+	u64 pid_rules = ix->any_pid, slices = 0, mask;
 	/* A NOP's [0, 1) meets only rules without a range (the index). */
 	u64 end = q->op == AIODEV_OP_NOP ? 1 : q->offset + q->len;
+	u64 slice = aiodev_slice_bytes(dev);
+	unsigned int i, first = div64_u64(q->offset, slice);
+	unsigned int last = div64_u64(end - 1, slice);
 
+	for (i = first; i <= last; i++)
+		slices |= ix->by_slice[i];
 	for (i = 0; i < ix->nr_pids; i++)
 		if (ix->pids[i].pid == tgid)
 			pid_rules |= ix->pids[i].rules;
-	bitmap_from_u64(cand, ix->by_op_path[q->op][q->path] & pid_rules);
+	mask = ix->by_op_path[q->op][q->path] & ix->by_len[fls(q->len)] &
+	       slices & pid_rules;
+	bitmap_from_u64(cand, mask);
 	/* In rule order: the lowest bit is the first rule. */
 	for_each_set_bit(i, cand, AIODEV_MAX_RULES) {
 		struct aiodev_rule_entry *e = &fs->rules[i];
@@ -135,9 +147,11 @@ static struct aiodev_rule_entry *aiodev_rule_find(struct aiodev_fates *fs,
  * Rebuild the index after a change of the rule list; the caller holds
  * fs->lock.
  */
-static void aiodev_rules_reindex(struct aiodev_fates *fs)
+static void aiodev_rules_reindex(struct aiodev_device *dev)
 {
+	struct aiodev_fates *fs = &dev->fates;
 	struct aiodev_rule_index *ix = &fs->index;
+	u64 slice = aiodev_slice_bytes(dev);
 	unsigned int i, j, op, path;
 
 	memset(ix, 0, sizeof(*ix));
@@ -155,6 +169,18 @@ static void aiodev_rules_reindex(struct aiodev_fates *fs)
 				if (!r->paths || (r->paths & BIT(path)))
 					ix->by_op_path[op][path] |= bit;
 		}
+		/* Class j holds the lengths [2^(j-1), 2^j - 1], class 0 just 0. */
+		for (j = 0; j < AIODEV_LEN_CLASSES; j++) {
+			u64 lo = j ? 1ULL << (j - 1) : 0, hi = (1ULL << j) - 1;
+
+			if (e->min_len <= hi &&
+			    (u64)e->min_len + e->len_span >= lo)
+				ix->by_len[j] |= bit;
+		}
+		for (j = 0; j < AIODEV_SLICES; j++)
+			if (e->range_lo < (j + 1) * slice &&
+			    e->range_hi > j * slice)
+				ix->by_slice[j] |= bit;
 		if (!e->pid) {
 			ix->any_pid |= bit;
 			continue;
@@ -261,7 +287,7 @@ int aiodev_fate_decide(struct aiodev_device *dev,
 	};
 
 	spin_lock(&fs->lock);
-	e = fs->nr_rules ? aiodev_rule_find(fs, q) : NULL;
+	e = fs->nr_rules ? aiodev_rule_find(dev, q) : NULL;
 	if (e)
 		f->rule_id = e->rule.id;
 
@@ -522,7 +548,7 @@ int aiodev_rule_add(struct aiodev_device *dev, struct aiodev_rule *r)
 	spin_lock(&fs->lock);
 	e.rule.id = ++fs->next_rule_id;
 	fs->rules[fs->nr_rules++] = e;
-	aiodev_rules_reindex(fs);
+	aiodev_rules_reindex(dev);
 	r->id = e.rule.id;
 	spin_unlock(&fs->lock);
 	return 0;
@@ -561,7 +587,7 @@ int aiodev_rule_load(struct aiodev_device *dev, const struct aiodev_rule *r,
 	swap(fs->rules, rules);
 	old_nr = fs->nr_rules;
 	fs->nr_rules = nr;
-	aiodev_rules_reindex(fs);
+	aiodev_rules_reindex(dev);
 	spin_unlock(&fs->lock);
 	/* The old list: nothing reads it outside the lock. */
 	if (rules)
@@ -586,7 +612,7 @@ int aiodev_rule_del(struct aiodev_device *dev, u32 id)
 		fs->nr_rules--;
 		memmove(&fs->rules[i], &fs->rules[i + 1],
 			(fs->nr_rules - i) * sizeof(fs->rules[0]));
-		aiodev_rules_reindex(fs);
+		aiodev_rules_reindex(dev);
 		ret = 0;
 		break;
 	}
@@ -604,7 +630,7 @@ void aiodev_rule_clear(struct aiodev_device *dev)
 	spin_lock(&fs->lock);
 	nr = fs->nr_rules;
 	fs->nr_rules = 0;
-	aiodev_rules_reindex(fs);
+	aiodev_rules_reindex(dev);
 	spin_unlock(&fs->lock);
 	/* Entries past nr_rules are not read: the pids can go unlocked. */
 	aiodev_rule_put(fs->rules, nr);
