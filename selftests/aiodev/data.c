@@ -253,40 +253,96 @@ TEST_F(dt, write_buffer_read_at_completion)
 	EXPECT_EQ(-1L, find_not(self->rbuf, len, 'n'));
 }
 
+/*
+ * Writes A (60 ms) and B (20 ms) and reads R1 (10 ms) and R2 (90 ms) of one
+ * page, in one batch. Data moves at completion, so each read returns what
+ * the last write to complete before it stored ('x' if none): checked in
+ * every attempt against the order the events actually came in, as is that
+ * none completed before its latency.
+ *
+ * The order itself must be the latencies' (R1 B A R2) whenever each request
+ * completed before the next one was due: that holds however slowly the
+ * batch was submitted, unless the spread of the submissions or the timer
+ * lateness ate the 10 ms between two latencies. Then the order proves
+ * nothing and the next attempt scales all latencies by 4.
+ */
 TEST_F(dt, data_moves_in_completion_order)
 {
+	static const __u64 lat_ms[4] = { 60, 20, 10, 90 };
+	static const __u64 want[4] = { 2, 1, 0, 3 };	/* by latency */
 	const __u64 off = 23ULL << 20;
 	unsigned char *a = self->wbuf, *b = self->wbuf + PAGE_SZ;
-	unsigned char *r1 = self->rbuf, *r2 = self->rbuf + PAGE_SZ;
-	struct aiodev_event ev[4];
+	unsigned char *rd[4] = { NULL, NULL, self->rbuf,
+				 self->rbuf + PAGE_SZ };
+	struct aiodev_event ev[4], *by_ud[4];
 	struct aiodev_req req[4];
+	int attempt, i;
 
 	memset(a, 'a', PAGE_SZ);
 	memset(b, 'b', PAGE_SZ);
-	memset(r1, 'x', PAGE_SZ);
-	ASSERT_EQ(4096LL, dev_io(self->fd, AIODEV_OP_WRITE, r1, off, PAGE_SZ));
-	memset(r1, 0, 2 * PAGE_SZ);
+	for (attempt = 0; attempt < 4; attempt++) {
+		__u64 scale = 1ULL << (2 * attempt), smin = ~0ULL, smax = 0;
+		unsigned char stored = 'x';
+		bool ordered = true;
 
-	/*
-	 * Submitted A(60 ms), B(20 ms), read(10 ms), read(90 ms): B lands
-	 * first and A over it; the early read sees neither, the late one A.
-	 */
-	req_init(&req[0], AIODEV_OP_WRITE, a, off, PAGE_SZ, 0);
-	req_latency(&req[0], MSEC(60));
-	req_init(&req[1], AIODEV_OP_WRITE, b, off, PAGE_SZ, 1);
-	req_latency(&req[1], MSEC(20));
-	req_init(&req[2], AIODEV_OP_READ, r1, off, PAGE_SZ, 2);
-	req_latency(&req[2], MSEC(10));
-	req_init(&req[3], AIODEV_OP_READ, r2, off, PAGE_SZ, 3);
-	req_latency(&req[3], MSEC(90));
-	ASSERT_EQ(4, aio_submit(self->fd, req, 4));
-	ASSERT_EQ(4, aio_reap(self->fd, ev, 4, WAIT_LONG_NS));
-	EXPECT_EQ(2ULL, ev[0].user_data);
-	EXPECT_EQ(1ULL, ev[1].user_data);
-	EXPECT_EQ(0ULL, ev[2].user_data);
-	EXPECT_EQ(3ULL, ev[3].user_data);
-	EXPECT_EQ(-1L, find_not(r1, PAGE_SZ, 'x'));
-	EXPECT_EQ(-1L, find_not(r2, PAGE_SZ, 'a'));
+		memset(rd[2], 'x', PAGE_SZ);
+		ASSERT_EQ(4096LL, dev_io(self->fd, AIODEV_OP_WRITE, rd[2], off,
+					 PAGE_SZ));
+		memset(rd[2], 0, 2 * PAGE_SZ);
+
+		for (i = 0; i < 4; i++) {
+			req_init(&req[i], i < 2 ? AIODEV_OP_WRITE : AIODEV_OP_READ,
+				 i < 2 ? (i ? b : a) : rd[i], off, PAGE_SZ, i);
+			req_latency(&req[i], MSEC(lat_ms[i]) * scale);
+		}
+		ASSERT_EQ(4, aio_submit(self->fd, req, 4));
+		ASSERT_EQ(4, aio_reap(self->fd, ev, 4,
+				      WAIT_LONG_NS + MSEC(90) * scale));
+
+		memset(by_ud, 0, sizeof(by_ud));
+		for (i = 0; i < 4; i++) {
+			__u64 u = ev[i].user_data;
+
+			ASSERT_GT(4ULL, u);
+			ASSERT_EQ(NULL, by_ud[u]) TH_LOG("two events of %llu", u);
+			by_ud[u] = &ev[i];
+			EXPECT_EQ((long long)PAGE_SZ, ev[i].result);
+			EXPECT_LE(ev[i].submit_ns + MSEC(lat_ms[u]) * scale,
+				  ev[i].complete_ns)
+				TH_LOG("request %llu completed early", u);
+			if (i) {
+				EXPECT_LE(ev[i - 1].complete_ns, ev[i].complete_ns)
+					TH_LOG("events out of completion order");
+			}
+			if (u < 2) {
+				stored = u ? 'b' : 'a';
+			} else {
+				EXPECT_EQ(-1L, find_not(rd[u], PAGE_SZ, stored))
+					TH_LOG("read %llu (event %d) did not see '%c'",
+					       u, i, stored);
+			}
+			smin = ev[i].submit_ns < smin ? ev[i].submit_ns : smin;
+			smax = ev[i].submit_ns > smax ? ev[i].submit_ns : smax;
+		}
+
+		/* Each done before the next was due: the order is meaningful. */
+		for (i = 0; i < 3; i++)
+			ordered &= by_ud[want[i]]->complete_ns <
+				   by_ud[want[i + 1]]->submit_ns +
+				   MSEC(lat_ms[want[i + 1]]) * scale;
+		if (ordered) {
+			for (i = 0; i < 4; i++) {
+				EXPECT_EQ(want[i], ev[i].user_data)
+					TH_LOG("event %d", i);
+			}
+			EXPECT_EQ(-1L, find_not(rd[2], PAGE_SZ, 'x'));
+			EXPECT_EQ(-1L, find_not(rd[3], PAGE_SZ, 'a'));
+			break;
+		}
+		TH_LOG("attempt %d: submissions spread over %llu ns, a request completed after the next was due; retrying with 4x latencies",
+		       attempt, smax - smin);
+	}
+	ASSERT_GT(4, attempt) TH_LOG("no attempt completed in time to check the order");
 }
 
 enum no_data_how { BY_TIMEOUT, BY_CANCEL, BY_FAULT };
