@@ -10,12 +10,16 @@
 #  - randwrite of the whole device in mixed block sizes (4k/16k/64k), every
 #    byte verified;
 #  - negative control: one block zeroed behind fio's back, --verify_only of
-#    the same job must fail.
+#    the same job must fail;
+#  - deep queue: after a reload (peak_in_flight counts from zero), reads
+#    submitted 64 per io_submit at a long fixed latency must reach
+#    peak_in_flight >= 64.
 #
 # kaio-fio.sh does the smaller per-engine runs; this is the whole-device,
-# deep-queue one. Needs fio (AIODEV_VM_HOST_BINS=fio). Restores the
-# module's default latency/jitter and zeroes [56 MiB, 60 MiB) again, which
-# the kselftest programs expect to read as zeros.
+# deep-queue one. Needs fio (AIODEV_VM_HOST_BINS=fio). Reloads the module
+# (nr_devices=2), restores the default latency/jitter and zeroes
+# [56 MiB, 60 MiB) again, which the kselftest programs expect to read as
+# zeros.
 # Env: AIODEV_FIO_TIMEOUT (seconds per fio run, default 300);
 # AIODEV_FIO_WHOLE_LATENCY_NS and AIODEV_FIO_WHOLE_JITTER_NS (20000 and
 # 500000): the queue only gets deep if submitting 64 requests takes less
@@ -49,6 +53,41 @@ fw_expect_clean() {
 		fio_show fio-whole
 	fi
 	echo "# fio-whole: $_fw_d: read IOPS=${fio_riops:-?} write IOPS=${fio_wiops:-?} (${fio_secs}s)"
+}
+
+# fw_deep: the deep-queue check. fio's slat of a request runs from its
+# preparation to the return of the io_submit that carried it, so if the
+# largest is below the device latency, no request of a batch can have
+# completed before the whole batch was in: its 64 were in flight at once.
+# That, not the host's speed, is the precondition; a slower host gets a
+# 4 times longer latency, and a run in which it never held fails.
+fw_deep() {
+	for _fw_dlat in 100000000 400000000 1600000000; do
+		if ! { rmmod aiodev && insmod "$KO" nr_devices=2 &&
+			fw_cfg "$_fw_dlat" 0; }; then
+			not_ok "fio whole device: reload aiodev, latency $_fw_dlat ns"
+			module_loaded || insmod "$KO" nr_devices=2
+			return
+		fi
+		fio_terse "$fw_tmo" --filename="$fw_dev" --size=1m --direct=1 \
+			--ioengine=libaio --iodepth=64 --iodepth_batch_submit=64 \
+			--iodepth_batch_complete_min=1 --rw=read --bs=4k
+		_fw_slat=$(fio_field 11)
+		_fw_peak=$(cat "$fw_sys/stats/peak_in_flight")
+		echo "# fio-whole: deep queue at latency $_fw_dlat ns: slat max ${_fw_slat:-?} us, peak_in_flight $_fw_peak"
+		if ! fio_clean || [ -z "$_fw_slat" ]; then
+			not_ok "fio whole device: deep-queue job runs (rc=$fio_rc err=${fio_err:-none})"
+			fio_show fio-whole
+			return
+		fi
+		# slat is in us, whole numbers.
+		if [ "$_fw_slat" -lt $((_fw_dlat / 1000)) ]; then
+			check "fio whole device: deep queue reached (peak_in_flight $_fw_peak >= 64)" \
+				test "$_fw_peak" -ge 64
+			return
+		fi
+	done
+	not_ok "fio whole device: deep queue: no io_submit of 64 took less than the latency"
 }
 
 fw_cfg() {
@@ -86,14 +125,13 @@ fw_main() {
 		not_ok "fio whole device: verify catches a zeroed block (not run: the job before it failed)"
 	fi
 
-	fw_cfg 10000 0
-	check "fio whole device: deep queue reached (peak_in_flight $(cat "$fw_sys/stats/peak_in_flight") >= 32)" \
-		test "$(cat "$fw_sys/stats/peak_in_flight")" -ge 32
 	check "fio whole device: nothing left in flight" \
 		test "$(cat "$fw_sys/stats/in_flight")" = 0
+	echo "# fio-whole: peak_in_flight before $_fw_peak0, after the verify runs $(cat "$fw_sys/stats/peak_in_flight")"
+	fw_deep
+	fw_cfg 10000 0
 	check "fio whole device: [56 MiB, 60 MiB) zeroed again" \
 		dd if=/dev/zero of="$fw_dev" bs=1048576 seek=56 count=4 conv=notrunc
-	echo "# fio-whole: peak_in_flight before $_fw_peak0, after $(cat "$fw_sys/stats/peak_in_flight")"
 	rm -f "$FIO_OUT"
 }
 
