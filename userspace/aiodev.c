@@ -141,6 +141,8 @@ static int cmd_info(int argc, char **argv)
 		{ AIODEV_FEAT_JITTER, "jitter" },
 		{ AIODEV_FEAT_FAULTS, "faults" },
 		{ AIODEV_FEAT_CANCEL, "cancel" },
+		{ AIODEV_FEAT_RULES, "rules" },
+		{ AIODEV_FEAT_DISTS, "distributions" },
 	};
 	struct aiodev_info info;
 	struct device_arg dev;

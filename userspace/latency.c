@@ -28,7 +28,7 @@ const char latency_usage[] =
 "\n"
 "Define the latency distribution NAME on the device, for rules that take\n"
 "--latency dist:NAME; an existing one of that name is replaced. Prints\n"
-"the distribution's buckets and percentiles.\n"
+"the distribution's percentiles (with --dry-run, its buckets too).\n"
 "\n"
 "import FILE (- for stdin), the format recognised from its content:\n"
 "  fio JSON (--output-format=json or json+): the completion latency of\n"
@@ -742,8 +742,11 @@ int cmd_latency(int argc, char **argv)
 				   "bad NAME '%s': 1 to %d of A-Z a-z 0-9 _ . -",
 				   argv[optind], AIODEV_NAME_LEN - 1);
 
-	if (!strcmp(sub, "delete"))
+	if (!strcmp(sub, "delete")) {
+		if (dry_run)
+			return usage_error("latency", "--dry-run is for import and preset");
 		return upload(&dev, argv[optind], NULL);
+	}
 	if (!strcmp(sub, "import")) {
 		const char *file = argv[optind + 1], *p;
 		char *text = read_all(file);
