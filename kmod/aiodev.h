@@ -15,6 +15,7 @@
 #include <linux/miscdevice.h>
 #include <linux/mutex.h>
 #include <linux/prandom.h>
+#include <linux/seqlock.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/uio.h>
@@ -125,6 +126,8 @@ struct aiodev_dist_table;
 struct aiodev_fates {
 	/* Covers all below: submissions draw and count in one order. */
 	spinlock_t lock;
+	/* Lets submissions read config and nr_rules without @lock. */
+	seqcount_spinlock_t seq;
 	struct aiodev_config config;
 	/* Requests counted by the every-Nth fault since SET_CONFIG. */
 	u64 nth_seq;

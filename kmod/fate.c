@@ -6,8 +6,10 @@
  *
  * One spinlock covers all of it. The rules' counters and the generator
  * must advance in one order for a seed to replay a run, so a submission
- * takes the lock anyway; it also makes every change of the rules atomic
- * for submissions. Nothing under it sleeps or allocates.
+ * that draws or counts takes the lock; it also makes every change of the
+ * rules atomic for submissions. Nothing under it sleeps or allocates. A
+ * device with no rules, jitter or every-Nth fault draws and counts
+ * nothing: its submissions read the configuration under a seqcount.
  */
 #include <linux/bitmap.h>
 #include <linux/ctype.h>
@@ -213,6 +215,16 @@ static u64 aiodev_rule_latency(struct aiodev_fates *fs,
 	}
 }
 
+static int aiodev_range_fault(const struct aiodev_config *cfg,
+			      const struct aiodev_fate_query *q)
+{
+	if (cfg->fail_len && q->op != AIODEV_OP_NOP &&
+	    q->offset < cfg->fail_offset + cfg->fail_len &&
+	    cfg->fail_offset < q->offset + q->len)
+		return cfg->fail_range_errno;
+	return 0;
+}
+
 /* The device's fault plan, for a request whose result no rule decided. */
 static int aiodev_config_fault(struct aiodev_fates *fs,
 			       const struct aiodev_fate_query *q)
@@ -226,11 +238,30 @@ static int aiodev_config_fault(struct aiodev_fates *fs,
 		if (!rem)
 			fault = cfg->fail_nth_errno;
 	}
-	if (cfg->fail_len && q->op != AIODEV_OP_NOP &&
-	    q->offset < cfg->fail_offset + cfg->fail_len &&
-	    cfg->fail_offset < q->offset + q->len)
-		fault = cfg->fail_range_errno;
-	return fault;
+	return aiodev_range_fault(cfg, q) ?: fault;
+}
+
+/*
+ * Without rules, jitter or an every-Nth fault nothing is drawn or counted:
+ * the configuration is read under the seqcount alone, and submissions
+ * don't contend for the lock. False if the lock is needed.
+ */
+static bool aiodev_fate_plain(struct aiodev_fates *fs,
+			      const struct aiodev_fate_query *q, u64 *latency,
+			      u64 *timeout, int *fault)
+{
+	const struct aiodev_config *cfg = &fs->config;
+	unsigned int seq;
+
+	do {
+		seq = read_seqcount_begin(&fs->seq);
+		if (fs->nr_rules || cfg->jitter_nsec || cfg->fail_every_nth)
+			return false;
+		*latency = q->has_latency ? q->latency_nsec : cfg->latency_nsec;
+		*timeout = q->has_timeout ? q->timeout_nsec : cfg->timeout_nsec;
+		*fault = aiodev_range_fault(cfg, q);
+	} while (read_seqcount_retry(&fs->seq, seq));
+	return true;
 }
 
 /* Sets @f from the rule's result; returns the errno of a refusal. */
@@ -286,6 +317,15 @@ int aiodev_fate_decide(struct aiodev_device *dev,
 		.data_len = q->len,
 	};
 
+	if (aiodev_fate_plain(fs, q, &latency, &timeout, &fault)) {
+		if (fault) {
+			f->outcome = AIODEV_OUTCOME_FAULT;
+			f->error = -fault;
+			f->data_len = 0;
+		}
+		goto deadline;
+	}
+
 	spin_lock(&fs->lock);
 	e = fs->nr_rules ? aiodev_rule_find(dev, q) : NULL;
 	if (e)
@@ -314,6 +354,7 @@ int aiodev_fate_decide(struct aiodev_device *dev,
 	if (ret)
 		return ret;
 
+deadline:
 	/* The deadline wins a tie: completion must come strictly before. */
 	if (timeout && (timeout <= latency ||
 			f->outcome == AIODEV_OUTCOME_TIMEOUT)) {
@@ -367,7 +408,9 @@ void aiodev_config_set(struct aiodev_device *dev,
 	struct aiodev_fates *fs = &dev->fates;
 
 	spin_lock(&fs->lock);
+	write_seqcount_begin(&fs->seq);
 	fs->config = *cfg;
+	write_seqcount_end(&fs->seq);
 	fs->nth_seq = 0;
 	aiodev_reseed(fs, cfg->seed);
 	spin_unlock(&fs->lock);
@@ -480,6 +523,14 @@ static int aiodev_rule_check(struct aiodev_device *dev,
 	return aiodev_rule_check_action(r);
 }
 
+/* Under fs->lock: lockless readers see rules appear and go (fate_plain). */
+static void aiodev_set_nr_rules(struct aiodev_fates *fs, unsigned int nr)
+{
+	write_seqcount_begin(&fs->seq);
+	fs->nr_rules = nr;
+	write_seqcount_end(&fs->seq);
+}
+
 /* Check @r and resolve its pid and distribution; config_mutex is held. */
 static int aiodev_rule_prepare(struct aiodev_device *dev,
 			       const struct aiodev_rule *r,
@@ -547,7 +598,8 @@ int aiodev_rule_add(struct aiodev_device *dev, struct aiodev_rule *r)
 
 	spin_lock(&fs->lock);
 	e.rule.id = ++fs->next_rule_id;
-	fs->rules[fs->nr_rules++] = e;
+	fs->rules[fs->nr_rules] = e;
+	aiodev_set_nr_rules(fs, fs->nr_rules + 1);
 	aiodev_rules_reindex(dev);
 	r->id = e.rule.id;
 	spin_unlock(&fs->lock);
@@ -586,7 +638,7 @@ int aiodev_rule_load(struct aiodev_device *dev, const struct aiodev_rule *r,
 		rules[i].rule.id = ++fs->next_rule_id;
 	swap(fs->rules, rules);
 	old_nr = fs->nr_rules;
-	fs->nr_rules = nr;
+	aiodev_set_nr_rules(fs, nr);
 	aiodev_rules_reindex(dev);
 	spin_unlock(&fs->lock);
 	/* The old list: nothing reads it outside the lock. */
@@ -609,9 +661,9 @@ int aiodev_rule_del(struct aiodev_device *dev, u32 id)
 		if (fs->rules[i].rule.id != id)
 			continue;
 		pid = fs->rules[i].pid;
-		fs->nr_rules--;
 		memmove(&fs->rules[i], &fs->rules[i + 1],
-			(fs->nr_rules - i) * sizeof(fs->rules[0]));
+			(fs->nr_rules - i - 1) * sizeof(fs->rules[0]));
+		aiodev_set_nr_rules(fs, fs->nr_rules - 1);
 		aiodev_rules_reindex(dev);
 		ret = 0;
 		break;
@@ -629,7 +681,7 @@ void aiodev_rule_clear(struct aiodev_device *dev)
 
 	spin_lock(&fs->lock);
 	nr = fs->nr_rules;
-	fs->nr_rules = 0;
+	aiodev_set_nr_rules(fs, 0);
 	aiodev_rules_reindex(dev);
 	spin_unlock(&fs->lock);
 	/* Entries past nr_rules are not read: the pids can go unlocked. */
@@ -766,6 +818,7 @@ void aiodev_fates_init(struct aiodev_fates *fs,
 		       const struct aiodev_config *cfg)
 {
 	spin_lock_init(&fs->lock);
+	seqcount_spinlock_init(&fs->seq, &fs->lock);
 	fs->config = *cfg;
 	/* A run nobody seeded can still be replayed: the seed is shown. */
 	fs->config.seed = get_random_u64();
