@@ -109,7 +109,7 @@ check "latency preset heavy-tail" \
 _id=$(aiodev rule add --latency dist:tail --op read)
 check "rule add --latency dist:tail ($_id)" test "$_id" -gt 0 2>/dev/null
 check "rule list shows the distribution" \
-	sh -c "aiodev rule list | grep -q '^$_id op=read latency=dist:tail default 0 0$'"
+	sh -c "aiodev rule list | grep -q '^$_id op=read latency=dist:tail 0 0$'"
 check_fails "latency delete of a distribution in use fails" \
 	aiodev latency delete tail
 aiodev rule add --latency dist:nosuch >/dev/null 2>"$RC_OUT"
