@@ -104,9 +104,11 @@ static const char demo_usage[] =
 "\n"
 "Walk through the device's semantics on real requests and check each:\n"
 "out-of-order completion, a timeout, a cancellation, data moving at\n"
-"completion, and an injected failure. The device's configuration is\n"
-"changed for the fault step and restored afterwards. Exit status 0 only\n"
-"if every check passed.\n"
+"completion, an injected failure, and a seeded scenario of rules (a\n"
+"short read, a torn write, 1 % of NOPs failing, replayed by the seed).\n"
+"The device must have no rules; its configuration is changed for the\n"
+"last two steps and restored afterwards. Exit status 0 only if every\n"
+"check passed.\n"
 "\n"
 "  -d, --device N|PATH   /dev/aiodevN or a device node (default 0)\n"
 "  -h, --help            show this help\n";
@@ -524,6 +526,10 @@ static int cmd_stats(int argc, char **argv)
 #define DEMO_IO_LEN		4096U
 #define DEMO_FAIL_EVERY		3
 #define DEMO_FAIL_READS		(2 * DEMO_FAIL_EVERY)
+#define DEMO_SHORT_OFF		(8 * DEMO_IO_LEN)
+#define DEMO_TORN_OFF		(9 * DEMO_IO_LEN)
+#define DEMO_NOPS		1000U
+#define DEMO_SEED		42
 
 struct demo {
 	int fd;
@@ -607,7 +613,7 @@ static int demo_out_of_order(struct demo *demo)
 	char lat[FMT_LEN], measured[FMT_LEN], res[FMT_LEN];
 	unsigned int i;
 
-	printf("\n[1/5] Out-of-order completion\n");
+	printf("\n[1/6] Out-of-order completion\n");
 	printf("    One submit call, four NOPs, longest latency first:\n");
 	for (i = 0; i < nr; i++) {
 		uint64_t latency = (nr - i) * 10 * NSEC_PER_MSEC;
@@ -658,7 +664,7 @@ static int demo_timeout(struct demo *demo)
 	struct aiodev_event ev;
 	struct aiodev_req req;
 
-	printf("\n[2/5] Timeout\n");
+	printf("\n[2/6] Timeout\n");
 	printf("    A NOP with latency %s and timeout %s: the deadline comes first.\n",
 	       fmt_ns(lat, latency), fmt_ns(tmo, timeout));
 	aiodev_prep_nop(&req, 0);
@@ -685,7 +691,7 @@ static int demo_cancel(struct demo *demo)
 	struct aiodev_req req;
 	int ret;
 
-	printf("\n[3/5] Cancellation\n");
+	printf("\n[3/6] Cancellation\n");
 	aiodev_prep_nop(&req, 0);
 	demo_timing(&req, latency);
 	if (demo_submit(demo, &req, 1))
@@ -749,7 +755,7 @@ static int demo_data(struct demo *demo)
 	struct aiodev_event ev;
 	struct aiodev_req req;
 
-	printf("\n[4/5] Data moves at completion, as with DMA\n");
+	printf("\n[4/6] Data moves at completion, as with DMA\n");
 	/* A fresh seed, so data left by an earlier run cannot pass. */
 	fill_pattern(first, sizeof(first), seed);
 	fill_pattern(second, sizeof(second), seed + 1);
@@ -855,7 +861,7 @@ static int demo_faults(struct demo *demo)
 	unsigned int i;
 	int ret = 0;
 
-	printf("\n[5/5] Fault injection\n");
+	printf("\n[5/6] Fault injection\n");
 	printf("    Setting fail_every_nth=%d and fail_nth_errno=EIO, then submitting\n"
 	       "    %d reads of %u bytes at once.\n",
 	       DEMO_FAIL_EVERY, DEMO_FAIL_READS, DEMO_IO_LEN);
@@ -915,6 +921,186 @@ restore:
 }
 
 /* The context's counters must account for every request the demo made. */
+/*
+ * One request through the ioctl at once (latency 0), its result in
+ * @result; counted in demo->expect.
+ */
+static int demo_io(struct demo *demo, int op, void *buf, uint64_t off,
+		   int64_t *result)
+{
+	struct aiodev_event ev;
+	struct aiodev_req req;
+
+	if (op == AIODEV_OP_READ)
+		aiodev_prep_read(&req, buf, DEMO_IO_LEN, off, 0);
+	else
+		aiodev_prep_write(&req, buf, DEMO_IO_LEN, off, 0);
+	demo_timing(&req, 0);
+	if (demo_submit(demo, &req, 1) ||
+	    demo_reap(demo, &ev, 1, DEMO_WAIT_NS))
+		return -1;
+	*result = ev.result;
+	if (ev.result < 0)
+		demo->expect.failed++;
+	else
+		demo->expect.completed_ok++;
+	return 0;
+}
+
+/* Which of DEMO_NOPS NOPs fail under the 1 % rule, from seed @seed. */
+static int demo_nops(struct demo *demo, uint64_t seed, bool *failed,
+		     unsigned int *nr_failed)
+{
+	struct aiodev_config cfg = demo->base;
+	struct aiodev_event *events;
+	struct aiodev_req *reqs;
+	unsigned int i;
+	int ret = -1;
+
+	/* Setting the seed restarts the generator: a run is replayed. */
+	cfg.seed = seed;
+	if (demo_set_config(demo, &cfg))
+		return -1;
+	reqs = calloc(DEMO_NOPS, sizeof(*reqs));
+	events = calloc(DEMO_NOPS, sizeof(*events));
+	if (!reqs || !events) {
+		fail("out of memory");
+		goto out;
+	}
+	for (i = 0; i < DEMO_NOPS; i++) {
+		aiodev_prep_nop(&reqs[i], i);
+		demo_timing(&reqs[i], 0);
+	}
+	if (demo_submit(demo, reqs, DEMO_NOPS) ||
+	    demo_reap(demo, events, DEMO_NOPS, DEMO_WAIT_NS))
+		goto out;
+	*nr_failed = 0;
+	memset(failed, 0, DEMO_NOPS * sizeof(*failed));
+	for (i = 0; i < DEMO_NOPS; i++) {
+		if (events[i].user_data >= DEMO_NOPS)
+			goto out;
+		if (events[i].result) {
+			failed[events[i].user_data] = true;
+			(*nr_failed)++;
+		}
+	}
+	demo->expect.failed += *nr_failed;
+	demo->expect.completed_ok += DEMO_NOPS - *nr_failed;
+	ret = 0;
+out:
+	free(reqs);
+	free(events);
+	return ret;
+}
+
+static void demo_print_failed(const bool *failed)
+{
+	unsigned int i;
+
+	printf("     ");
+	for (i = 0; i < DEMO_NOPS; i++)
+		if (failed[i])
+			printf(" %u", i + 1);
+	printf("\n");
+}
+
+static int demo_scenario(struct demo *demo)
+{
+	static const char *const text[] = {
+		"--op read --range 32k:4k --short 512",
+		"--op write --range 36k:4k --torn 1000:EIO",
+		"--op nop --prob 1% --error EIO",
+	};
+	struct aiodev_rule rules[3] = {
+		{ .ops = 1U << AIODEV_OP_READ, .offset = DEMO_SHORT_OFF,
+		  .range_len = DEMO_IO_LEN, .result_kind = AIODEV_RESULT_SHORT,
+		  .bytes = 512 },
+		{ .ops = 1U << AIODEV_OP_WRITE, .offset = DEMO_TORN_OFF,
+		  .range_len = DEMO_IO_LEN, .result_kind = AIODEV_RESULT_TORN,
+		  .bytes = 1000, .error = EIO },
+		{ .ops = 1U << AIODEV_OP_NOP, .flags = AIODEV_RULE_PROB,
+		  .prob_ppm = AIODEV_PPM / 100, .result_kind = AIODEV_RESULT_ERROR,
+		  .error = EIO },
+	};
+	static unsigned char buf[DEMO_IO_LEN], back[DEMO_IO_LEN];
+	bool first[DEMO_NOPS], again[DEMO_NOPS];
+	unsigned int nr_first = 0, nr_again = 0;
+	char res[FMT_LEN];
+	int64_t result;
+	unsigned int i;
+	int err, ret = -1;
+
+	printf("\n[6/6] A seeded scenario: rules decide requests' fates\n");
+	printf("    Three rules (`aiodev scenario load`, one per line):\n");
+	for (i = 0; i < ARRAY_SIZE(text); i++)
+		printf("      %s\n", text[i]);
+	/* Known bytes in both ranges, to see which ones each request moves. */
+	memset(buf, 's', sizeof(buf));
+	if (demo_io(demo, AIODEV_OP_WRITE, buf, DEMO_SHORT_OFF, &result))
+		return -1;
+	memset(buf, 'o', sizeof(buf));
+	if (demo_io(demo, AIODEV_OP_WRITE, buf, DEMO_TORN_OFF, &result))
+		return -1;
+	err = aiodev_rule_load(demo->fd, rules, ARRAY_SIZE(rules));
+	if (err < 0) {
+		report(-err, "%s: load rules", demo->path);
+		return -1;
+	}
+
+	memset(buf, 'r', sizeof(buf));
+	if (demo_io(demo, AIODEV_OP_READ, buf, DEMO_SHORT_OFF, &result))
+		goto out;
+	printf("    A read of %u bytes in the first range: %s.\n", DEMO_IO_LEN,
+	       fmt_result(res, result));
+	demo_check(demo, result == 512 && all_bytes(buf, 512, 's') &&
+		   all_bytes(buf + 512, DEMO_IO_LEN - 512, 'r'),
+		   "a short read: 512 bytes came, the rest of the buffer is untouched");
+
+	memset(buf, 'n', sizeof(buf));
+	if (demo_io(demo, AIODEV_OP_WRITE, buf, DEMO_TORN_OFF, &result))
+		goto out;
+	printf("    A write of %u bytes in the second range: %s.\n", DEMO_IO_LEN,
+	       fmt_result(res, result));
+	if (aiodev_rule_clear(demo->fd))
+		goto out;
+	if (demo_io(demo, AIODEV_OP_READ, back, DEMO_TORN_OFF, &result))
+		goto out;
+	demo_check(demo, result == DEMO_IO_LEN && all_bytes(back, 1000, 'n') &&
+		   all_bytes(back + 1000, DEMO_IO_LEN - 1000, 'o'),
+		   "a torn write: it failed, yet its first 1000 bytes were stored");
+	/* Only the NOP rule from here on. */
+	err = aiodev_rule_load(demo->fd, &rules[2], 1);
+	if (err < 0) {
+		report(-err, "%s: load rules", demo->path);
+		goto out;
+	}
+
+	printf("    %u NOPs with seed %d; these failed:\n", DEMO_NOPS, DEMO_SEED);
+	if (demo_nops(demo, DEMO_SEED, first, &nr_first))
+		goto out;
+	demo_print_failed(first);
+	printf("    Seed %d again, the same %u NOPs; these failed:\n", DEMO_SEED,
+	       DEMO_NOPS);
+	if (demo_nops(demo, DEMO_SEED, again, &nr_again))
+		goto out;
+	demo_print_failed(again);
+	demo_check(demo, nr_first && nr_first < DEMO_NOPS / 20,
+		   "%u of %u failed, about 1 %%", nr_first, DEMO_NOPS);
+	demo_check(demo, !memcmp(first, again, sizeof(first)),
+		   "the same seed failed the same requests: a run can be replayed");
+	ret = 0;
+out:
+	printf("    Removing the rules and restoring the configuration.\n");
+	err = aiodev_rule_clear(demo->fd);
+	if (err) {
+		report(-err, "%s: clear rules", demo->path);
+		ret = -1;
+	}
+	if (demo_restore_config(demo, &demo->base))
+		ret = -1;
+	return ret;
+}
+
 static int demo_final_checks(struct demo *demo)
 {
 	const struct aiodev_counters *want = &demo->expect;
@@ -975,10 +1161,11 @@ static int cmd_demo(int argc, char **argv)
 		demo_cancel,
 		demo_data,
 		demo_faults,
+		demo_scenario,
 		demo_final_checks,
 	};
 	static const uint64_t needed = AIODEV_FEAT_NOP | AIODEV_FEAT_FAULTS |
-				       AIODEV_FEAT_CANCEL;
+				       AIODEV_FEAT_CANCEL | AIODEV_FEAT_RULES;
 	struct demo demo = { 0 };
 	struct aiodev_config orig;
 	struct device_arg dev;
@@ -996,14 +1183,24 @@ static int cmd_demo(int argc, char **argv)
 	if (demo.fd < 0)
 		return EXIT_FAILURE;
 	if ((demo.info.features & needed) != needed) {
-		fail("%s: the demo needs the nop, faults and cancel features (have 0x%" PRIx64 ")",
+		fail("%s: the demo needs the nop, faults, cancel and rules features (have 0x%" PRIx64 ")",
 		     dev.path, (uint64_t)demo.info.features);
 		close_device(demo.fd, dev.path);
 		return EXIT_FAILURE;
 	}
-	if (demo.info.size_bytes < DEMO_FAIL_READS * DEMO_IO_LEN) {
+	if (demo.info.size_bytes < DEMO_TORN_OFF + DEMO_IO_LEN) {
 		fail("%s: the demo needs a device of at least %u bytes",
-		     dev.path, DEMO_FAIL_READS * DEMO_IO_LEN);
+		     dev.path, DEMO_TORN_OFF + DEMO_IO_LEN);
+		close_device(demo.fd, dev.path);
+		return EXIT_FAILURE;
+	}
+	err = aiodev_rule_list(demo.fd, NULL, 0);
+	if (err) {
+		if (err < 0)
+			report(-err, "%s: list rules", dev.path);
+		else
+			fail("%s: the device has %d rules, the demo needs none (aiodev rule list, aiodev rule clear)",
+			     dev.path, err);
 		close_device(demo.fd, dev.path);
 		return EXIT_FAILURE;
 	}
