@@ -446,7 +446,13 @@ TEST_F(rl, match_range)
 				at + 99));
 	EXPECT_EQ(50, path_io(self, P_IOCTL, AIODEV_OP_READ, self->buf, 50,
 			      at + 100));
-	/* A NOP touches no byte. */
+	/* A NOP touches no byte, not even of a range at the device's start. */
+	EXPECT_EQ(0, path_io(self, P_IOCTL, AIODEV_OP_NOP, NULL, 0, 0));
+	ASSERT_EQ(0, rule_clear(self->fd));
+	rule_init(&r);
+	r.range_len = 100;
+	add_error_rule(_metadata, self->fd, &r);
+	EXPECT_EQ(-EIO, path_io(self, P_IOCTL, AIODEV_OP_READ, self->buf, 1, 99));
 	EXPECT_EQ(0, path_io(self, P_IOCTL, AIODEV_OP_NOP, NULL, 0, 0));
 }
 
