@@ -191,6 +191,12 @@ struct aiodev_context {
 	struct aiodev_event *ring;
 	struct aiodev_counters stats;
 	bool closing;
+	/*
+	 * A rule refused a non-blocking read or write with -EAGAIN: the file
+	 * polls ready until the retry (or a reap), as io_uring, which waits
+	 * for readiness before retrying, needs.
+	 */
+	bool nowait_refused;
 
 	wait_queue_head_t event_wq;	/* GETEVENTS and EPOLLIN */
 	wait_queue_head_t slot_wq;	/* SUBMIT on a full context, EPOLLOUT */

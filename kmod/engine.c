@@ -919,6 +919,9 @@ ssize_t aiodev_submit_kiocb(struct aiodev_context *ctx, struct kiocb *iocb,
 	/* A synchronous caller can only wait for the latency. */
 	if (nowait && sync_kiocb)
 		return -EAGAIN;
+	/* The retry of a refused attempt, or another request: ready no more. */
+	if (READ_ONCE(ctx->nowait_refused))
+		WRITE_ONCE(ctx->nowait_refused, false);
 
 	/*
 	 * A slot, as for the ioctl. Only a synchronous caller sleeps for one;
@@ -946,6 +949,13 @@ ssize_t aiodev_submit_kiocb(struct aiodev_context *ctx, struct kiocb *iocb,
 						      AIODEV_PATH_AIO, &fate);
 	if (ret) {
 		aiodev_release_slots(ctx, 1);
+		/*
+		 * Refused: the iterator goes back as it came, for a retry
+		 * (io_uring retries -EAGAIN with the same one).
+		 */
+		iov_iter_revert(iter, r.len);
+		if (ret == -EAGAIN && nowait)
+			WRITE_ONCE(ctx->nowait_refused, true);
 		return ret;
 	}
 
@@ -988,6 +998,9 @@ static long aiodev_reap(struct aiodev_context *ctx,
 
 	if (mutex_lock_interruptible(&ctx->reap_mutex))
 		return -EINTR;
+	/* An epoll user woken by a refusal (nowait_refused) found no event. */
+	if (READ_ONCE(ctx->nowait_refused))
+		WRITE_ONCE(ctx->nowait_refused, false);
 	while (done < max_nr) {
 		u32 n, i, head;
 
@@ -1122,6 +1135,8 @@ __poll_t aiodev_context_poll(struct aiodev_context *ctx)
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (READ_ONCE(ctx->nr_outstanding) < ctx->depth)
 		mask |= EPOLLOUT | EPOLLWRNORM;
+	if (READ_ONCE(ctx->nowait_refused))
+		mask |= EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
 	return mask;
 }
 

@@ -851,6 +851,24 @@ TEST_F(rl, uring_retries_a_refused_nowait_write)
 	EXPECT_LE(2ULL, got.matched);
 }
 
+/* The same for a read: io_uring retries it, it does not wait for EPOLLIN. */
+TEST_F(rl, uring_retries_a_refused_nowait_read)
+{
+	struct aiodev_rule r, got;
+
+	rule_init(&r);
+	r.count = 1;
+	r.paths = 1U << AIODEV_PATH_AIO;
+	r.result_kind = AIODEV_RESULT_REFUSE;
+	r.error = EAGAIN;
+	ASSERT_LT(0, rule_add(self->fd, &r));
+	EXPECT_EQ(512, path_io(self, P_URING, AIODEV_OP_READ, self->buf, 512,
+			       R_OFF));
+	ASSERT_EQ(1, rule_list(self->fd, &got, 1));
+	EXPECT_EQ(1ULL, got.applied);
+	EXPECT_LE(2ULL, got.matched);
+}
+
 /* RULE_LOAD replaces every rule at once; ids are consecutive. */
 TEST_F(rl, load_replaces_all)
 {
