@@ -1081,4 +1081,72 @@ TEST_F(abi, sysfs_stats_mirror_ioctl)
 	EXPECT_EQ(0ULL, a.context.__reserved);
 }
 
+/*
+ * Every field of a rule and a distribution crosses the ABI as it was
+ * written, in the 64-bit build and through compat_ioctl in the 32-bit one.
+ */
+TEST_F(abi, rule_fields_round_trip)
+{
+	struct aiodev_dist_bucket b[2] = {
+		{ 1000, 2000, 3 }, { 5000, 5000, 1 },
+	};
+	struct aiodev_dist d = {
+		.name = "abi-rt",
+		.buckets = (__u64)(uintptr_t)b,
+		.nr_buckets = 2,
+	};
+	struct aiodev_rule r = {
+		.flags = AIODEV_RULE_PROB,
+		.ops = 1U << AIODEV_OP_READ | 1U << AIODEV_OP_WRITE,
+		.paths = 1U << AIODEV_PATH_SYNC,
+		.offset = 4096,
+		.range_len = 8192,
+		.min_len = 512,
+		.max_len = 65536,
+		.prob_ppm = 123456,
+		.every = 3,
+		.skip = 2,
+		.count = 7,
+		.latency_kind = AIODEV_LATENCY_DIST,
+		.result_kind = AIODEV_RESULT_TORN,
+		.error = EIO,
+		.bytes = 100,
+		.dist = "abi-rt",
+	};
+	struct aiodev_rule got[2], want;
+	struct aiodev_rule_list l = {
+		.rules = (__u64)(uintptr_t)got,
+		.nr = 2,
+	};
+	__u32 id;
+
+	ASSERT_EQ(0, aio_ioctl(self->fd, AIODEV_IOC_DIST_SET, &d));
+	want = r;
+	ASSERT_EQ(0, aio_ioctl(self->fd, AIODEV_IOC_RULE_ADD, &r));
+	ASSERT_NE(0U, r.id);
+	memset(got, 0xa5, sizeof(got));
+	ASSERT_EQ(1, aio_ioctl(self->fd, AIODEV_IOC_RULE_LIST, &l));
+	want.id = r.id;
+	EXPECT_EQ(0, memcmp(&want, &got[0], sizeof(want)))
+		TH_LOG("the listed rule differs from the one added");
+	/* Only one was copied: the second stays as it was. */
+	EXPECT_EQ(0xa5a5a5a5U, got[1].id);
+
+	id = r.id;
+	EXPECT_EQ(0, aio_ioctl(self->fd, AIODEV_IOC_RULE_DEL, &id));
+	EXPECT_EQ(0, aio_ioctl(self->fd, AIODEV_IOC_RULE_LIST, &l));
+	/* A rule loaded among others, then all gone. */
+	want.id = 0;
+	got[0] = want;
+	got[1] = want;
+	memset(got[1].dist, 0, sizeof(got[1].dist));
+	got[1].latency_kind = AIODEV_LATENCY_DEFAULT;
+	ASSERT_LT(0, aio_ioctl(self->fd, AIODEV_IOC_RULE_LOAD, &l));
+	EXPECT_EQ(2, aio_ioctl(self->fd, AIODEV_IOC_RULE_LIST, &l));
+	EXPECT_EQ(0, aio_ioctl(self->fd, AIODEV_IOC_RULE_CLEAR, NULL));
+	EXPECT_EQ(0, aio_ioctl(self->fd, AIODEV_IOC_RULE_LIST, &l));
+	d.nr_buckets = 0;
+	EXPECT_EQ(0, aio_ioctl(self->fd, AIODEV_IOC_DIST_SET, &d));
+}
+
 TEST_HARNESS_MAIN
