@@ -432,8 +432,10 @@ static bool aiodev_name_ok(const char *name)
 
 	if (!len || len == AIODEV_NAME_LEN)
 		return false;
+	/* The kernel's isalnum() takes Latin-1 letters too: ASCII only. */
 	for (i = 0; i < len; i++)
-		if (!isalnum(name[i]) && !strchr("_.-", name[i]))
+		if (!isascii(name[i]) ||
+		    (!isalnum(name[i]) && !strchr("_.-", name[i])))
 			return false;
 	/* NUL-padded: nothing hides after the terminator. */
 	return !memchr_inv(name + len, 0, AIODEV_NAME_LEN - len);
