@@ -8,8 +8,15 @@
  * pwrite/readv/preadv2/pwritev2/lseek/poll and io_submit/io_getevents/
  * io_cancel with random arguments:
  *
- *  - every command, every other number of magic 0xA9 and the seven numbers
- *    with the wrong size or direction, random command numbers;
+ *  - every command, every other number of magic 0xA9 and the thirteen
+ *    numbers with the wrong size or direction, random command numbers;
+ *  - the rules and distributions (RULE_ADD/DEL/CLEAR/LIST/LOAD, DIST_SET):
+ *    random and boundary values in every field of aiodev_rule,
+ *    aiodev_rule_list, aiodev_dist and the buckets (unknown flags, ops,
+ *    paths and kinds, ranges at and past the end, errnos 0, 511, 512,
+ *    latencies past AIODEV_MAX_NSEC, bad and unknown names, counts 0, 64,
+ *    65, 256, 257, 2^32 - 1, reserved and padding fields, nonzero outputs),
+ *    rule and bucket arrays cut by a guard page, read-only files;
  *  - argument structures at valid, misaligned, NULL, PROT_NONE, read-only,
  *    half-unmapped (straddling a guard page), kernel and non-canonical
  *    addresses; random and boundary values in every field (counts 0, 1,
@@ -23,7 +30,18 @@
  * errno of a configuration that may have been in force when it was
  * submitted; and where the outcome follows from the arguments alone (a bad
  * pointer, an invalid field, an unknown command) it must be exactly that
- * one, or -EBADF if the closer had the file closed meanwhile. Anything
+ * one, or -EBADF if the closer had the file closed meanwhile. Every rule
+ * and distribution change on a writable file runs under its device's
+ * lock against a shadow of the device's rules and distributions, so its
+ * outcome is exact too (-ENOSPC, -ENOENT, -EBUSY, -ESRCH, the ids), and
+ * RULE_LIST must return the shadow. The rules that may take effect are
+ * tame: latencies of at most SAFE_NSEC, results DEFAULT, OK, SHORT, or
+ * ERROR/TORN/REFUSE with an errno of rule_errno[], which a read, write,
+ * io_event or SUBMIT may then end with only while such a rule may have
+ * been in force on its device (the same history as the configurations).
+ * TIMEOUT (a request without a deadline of its own would wait for the
+ * device's, up to an hour) and other errnos appear only in invalid rules.
+ * Anything
  * else is counted, the first ones printed, and fails the test. Afterwards
  * the devices must still work (round trips through the ioctl, pread/pwrite
  * and libaio) and their counters add up with nothing left in flight.
@@ -59,15 +77,22 @@
 #define HIST		4096	/* configurations remembered per device */
 #define NCB		64	/* iocbs per thread */
 
+#define NDIST		20	/* our distribution names: more than fit */
+#define SAFE_NSEC	50000ULL	/* longest latency a valid rule brings */
+#define TGID_NONE	0x3fffffff	/* above PID_MAX_LIMIT: never a process */
+
 enum fk {
 	F_INFO, F_SUBMIT, F_GETEV, F_CANCEL, F_GETCFG, F_SETCFG, F_STATS,
+	F_RULEADD, F_RULEDEL, F_RULECLEAR, F_RULELIST, F_RULELOAD, F_DISTSET,
 	F_BADCMD, F_READ, F_WRITE, F_LSEEK, F_POLL, F_IOSUBMIT, F_IOEVENT,
 	F_IOGETEV, F_IOCANCEL, NFK
 };
 static const char *const fk_name[NFK] = {
 	"GET_INFO", "SUBMIT", "GETEVENTS", "CANCEL", "GET_CONFIG",
-	"SET_CONFIG", "GET_STATS", "other cmd", "read*", "write*", "lseek",
-	"poll", "io_submit", "io_event.res", "io_getevents", "io_cancel",
+	"SET_CONFIG", "GET_STATS", "RULE_ADD", "RULE_DEL", "RULE_CLEAR",
+	"RULE_LIST", "RULE_LOAD", "DIST_SET", "other cmd", "read*", "write*",
+	"lseek", "poll", "io_submit", "io_event.res", "io_getevents",
+	"io_cancel",
 };
 #define IS_IOCTL(k)	((k) <= F_BADCMD)
 
@@ -88,6 +113,19 @@ static const int allow_list[NFK][16] = {
 	[F_CANCEL] = { EFAULT, EINVAL, EBADF, EALREADY, ENOENT },
 	/* header: aiodev_config; -EBADF without FMODE_WRITE */
 	[F_SETCFG] = { EFAULT, EINVAL, EBADF },
+	/*
+	 * header: aiodev_rule, the RULE_* comment (EBADF without FMODE_WRITE,
+	 * ENOSPC, ENOENT), @tgid (ESRCH), @dist (ENOENT); aiodev(4) ENOMEM
+	 */
+	[F_RULEADD] = { EFAULT, EINVAL, EBADF, ENOSPC, ENOENT, ESRCH, ENOMEM },
+	[F_RULEDEL] = { EFAULT, EBADF, ENOENT },
+	[F_RULECLEAR] = { EBADF },
+	/* header: aiodev_rule_list; works on a read-only file */
+	[F_RULELIST] = { EFAULT, EINVAL, EBADF, ENOMEM },
+	/* header: aiodev_rule_list: "checked as RULE_ADD checks one" */
+	[F_RULELOAD] = { EFAULT, EINVAL, EBADF, ENOENT, ESRCH, ENOMEM },
+	/* header: aiodev_dist: EBUSY, ENOENT, ENOSPC */
+	[F_DISTSET] = { EFAULT, EINVAL, EBADF, ENOENT, EBUSY, ENOSPC, ENOMEM },
 	/* README: unknown commands give -ENOTTY */
 	[F_BADCMD] = { ENOTTY, EBADF },
 	/* README "Through read/write": device limits, deadline, fault plan,
@@ -118,31 +156,65 @@ enum pk {
 /* Input structures: a read-only page reads fine (as zeros). */
 #define P_UNREADABLE(p)	(P_BAD(p) && (p) != P_RO)
 
-/* A SET_CONFIG that may take effect, and the fault errnos it brings. */
+/*
+ * The errnos a valid rule of ours fails requests with: bits 0-1 at
+ * completion (ERROR, TORN), bits 2-3 at submission (REFUSE). Nothing else
+ * produces them but a configuration's fault plan, which fault_ok() also
+ * knows; none is a refusal, so SUBMIT may only return the REFUSE ones.
+ */
+static const int rule_errno[] = { ENOLINK, AIODEV_MAX_ERRNO, EREMCHG, EPERM };
+#define RB_FAIL		0x3
+#define RB_REFUSE	0xc
+
+/*
+ * A change that may take effect: a SET_CONFIG, or a rule change. Each
+ * entry holds the whole state after it: the configuration's fault errnos
+ * and the rule errnos (rule_errno[] bits) of the rules then held.
+ */
 enum { CFG_PENDING, CFG_APPLIED, CFG_REFUSED };
 struct cfg_ent {
 	atomic_ullong seq;		/* its number; ~0 while rewritten */
 	atomic_int state;
 	atomic_int err[2];		/* 0: none */
+	atomic_int rmask;		/* rule_errno[] bits */
+};
+
+/* A rule the device holds, as added (id set, counters zero). */
+struct sh_rule {
+	struct aiodev_rule r;
+	int rbit;			/* its rule_errno[] index, or -1 */
 };
 
 /*
- * The configurations of one device, to tell which fault errnos a request
- * may end with. The fuzzers issue every SET_CONFIG that may succeed under
- * @lock, numbered (@started) before the ioctl: numbers follow the order in
- * which the kernel applies them. A call reads @cur before it and @started
- * after it: the configuration it ran with is one of [cur, started] that
- * was not refused. The ring keeps the last HIST of them; older ones are
- * settled, and count by @ever, which is still only what the device
- * actually applied. SET_CONFIGs bound to fail run without the lock: if one
- * succeeds all the same, expect() reports it.
+ * The configurations and rules of one device, to tell which fault and
+ * rule errnos a request may end with. The fuzzers issue every SET_CONFIG
+ * that may succeed and every rule change of a writable file under @lock,
+ * those that may succeed numbered (@started) before the ioctl: numbers
+ * follow the order in which the kernel applies them. A call reads @cur
+ * before it and @started after it: the state it ran with is one of
+ * [cur, started] that was not refused. The ring keeps the last HIST of
+ * them; older ones are settled, and count by @ever and @rever, which are
+ * still only what the device actually applied. SET_CONFIGs bound to fail
+ * run without the lock: if one succeeds all the same, expect() reports it.
  */
 struct dev_hist {
 	pthread_mutex_t lock;
 	atomic_ullong started;		/* the newest recorded */
 	atomic_ullong cur;		/* the newest applied */
 	atomic_ullong ever[AIODEV_MAX_ERRNO / 64 + 1];
+	atomic_int rever;		/* rule_errno[] bits ever applied */
 	struct cfg_ent ent[HIST];
+	/*
+	 * Under @lock: the device as the fuzzers made it. Every change that
+	 * may succeed is made under @lock, so this is exact.
+	 */
+	int cfg_err[2];			/* of the configuration in force */
+	int nrules;
+	struct sh_rule rules[AIODEV_MAX_RULES];
+	__u32 max_id;			/* the highest rule id seen */
+	__u32 gone[16];			/* ids of rules deleted */
+	__u32 dists;			/* bit i: dist_name(i) is held */
+	int dist_cap;			/* how many of ours fit */
 };
 
 /* The configurations of @dev (-1: none) a call may have run with. */
@@ -175,7 +247,8 @@ struct th {
 	__u64 busy;			/* iocbs in flight */
 	__u64 ids[16];
 	__u64 count[NFK][ERRMAX + 1];
-	__u64 calls, other, violations;
+	__u64 calls, other, violations, rule_results;
+	struct aiodev_rule rl[AIODEV_MAX_RULES];	/* a RULE_LOAD's */
 };
 
 struct fz {
@@ -194,6 +267,9 @@ struct fz {
 	bool allow[NFK][ERRMAX + 1];
 	struct th *th;
 	atomic_ullong remaps, replaces, closes;
+	/* Rule changes that took effect, RULE_LISTs checked exactly. */
+	atomic_ullong r_added, r_deleted, r_loads, r_loaded, r_clears,
+		      r_lists, r_full, d_set, d_deleted;
 };
 
 static int slot_mode(bool b, int i)
@@ -227,18 +303,17 @@ static bool chance(struct th *t, int pct)
 	return (int)(rnd(t) % 100) < pct;
 }
 
-/* ---- the devices' configurations --------------------------------------- */
+/* ---- the devices' configurations and rules ---------------------------- */
 
-static void hist_put(struct dev_hist *h, __u64 s,
-		     const struct aiodev_config *c)
+static void hist_put(struct dev_hist *h, __u64 s, int e0, int e1, int rmask)
 {
 	struct cfg_ent *x = &h->ent[s % HIST];
 
 	atomic_store(&x->seq, ~0ULL);
 	atomic_store(&x->state, CFG_PENDING);
-	/* aiodev_plan(): a rule's errno is used only while the rule is on. */
-	atomic_store(&x->err[0], c->fail_every_nth ? c->fail_nth_errno : 0);
-	atomic_store(&x->err[1], c->fail_len ? c->fail_range_errno : 0);
+	atomic_store(&x->err[0], e0);
+	atomic_store(&x->err[1], e1);
+	atomic_store(&x->rmask, rmask);
 	atomic_store(&x->seq, s);
 }
 
@@ -252,38 +327,54 @@ static void hist_settle(struct dev_hist *h, __u64 s, bool applied)
 		if (e > 0 && e <= AIODEV_MAX_ERRNO)
 			atomic_fetch_or(&h->ever[e / 64], 1ULL << (e % 64));
 	}
+	if (applied)
+		atomic_fetch_or(&h->rever, atomic_load(&x->rmask));
 	atomic_store(&x->state, applied ? CFG_APPLIED : CFG_REFUSED);
 	if (applied)
 		atomic_store(&h->cur, s);
 }
 
-/* The configuration in force before the fuzzers start, number 0. */
+/* aiodev_config_fault(): a fault errno is used only while its rule is on. */
+static void cfg_errs(const struct aiodev_config *c, int e[2])
+{
+	e[0] = c->fail_every_nth ? c->fail_nth_errno : 0;
+	e[1] = c->fail_len ? c->fail_range_errno : 0;
+}
+
+/* The rule errnos of the rules @h holds (lock held). */
+static int shadow_rmask(const struct dev_hist *h)
+{
+	int i, m = 0;
+
+	for (i = 0; i < h->nrules; i++)
+		if (h->rules[i].rbit >= 0)
+			m |= 1 << h->rules[i].rbit;
+	return m;
+}
+
+/* The state before the fuzzers start (no rules), number 0. */
 static void hist_init(struct fz *fz, int dev, const struct aiodev_config *c)
 {
 	struct dev_hist *h = &fz->hist[dev];
 
 	pthread_mutex_init(&h->lock, NULL);
-	hist_put(h, 0, c);
+	cfg_errs(c, h->cfg_err);
+	hist_put(h, 0, h->cfg_err[0], h->cfg_err[1], 0);
 	hist_settle(h, 0, true);
 }
 
-/* Before a SET_CONFIG of @c that may succeed: returns with the lock held. */
-static __u64 hist_begin(struct fz *fz, int dev, const struct aiodev_config *c)
+/*
+ * With @h->lock held, before a change that may succeed: record the state
+ * it brings (@e: fault errnos, @rmask: rule errnos). Numbers follow the
+ * order in which the kernel applies the changes.
+ */
+static __u64 hist_begin(struct dev_hist *h, const int e[2], int rmask)
 {
-	struct dev_hist *h = &fz->hist[dev];
-	__u64 s;
+	__u64 s = atomic_load(&h->started) + 1;
 
-	pthread_mutex_lock(&h->lock);
-	s = atomic_load(&h->started) + 1;
-	hist_put(h, s, c);
+	hist_put(h, s, e[0], e[1], rmask);
 	atomic_store(&h->started, s);
 	return s;
-}
-
-static void hist_end(struct fz *fz, int dev, __u64 s, bool applied)
-{
-	hist_settle(&fz->hist[dev], s, applied);
-	pthread_mutex_unlock(&fz->hist[dev].lock);
 }
 
 static void win_begin(struct fz *fz, struct win *w, int dev)
@@ -297,22 +388,43 @@ static void win_end(struct fz *fz, struct win *w)
 	w->hi = w->dev < 0 ? 0 : atomic_load(&fz->hist[w->dev].started);
 }
 
-/* Could a configuration of @w have failed a request with @e? */
-static bool fault_ok(struct fz *fz, const struct win *w, int e)
+static int rule_bit(int e)
 {
+	int i;
+
+	for (i = 0; i < (int)ARRAY_SIZE(rule_errno); i++)
+		if (rule_errno[i] == e)
+			return i;
+	return -1;
+}
+
+/*
+ * Could a state of @w have failed a call of @kind with @e? A fault plan
+ * fails requests at completion (read, write, io_event); a rule of ours at
+ * completion or, REFUSE, at submission (SUBMIT too).
+ */
+static bool fault_ok(struct fz *fz, const struct win *w, int e, int kind)
+{
+	bool cfg = kind != F_SUBMIT;
+	int bit = rule_bit(e), rb = 0;
 	struct dev_hist *h;
 	__u64 s, first;
 	bool lost;
 
 	if (!w || w->dev < 0 || e < 1 || e > AIODEV_MAX_ERRNO)
 		return false;
+	if (bit >= 0 && (cfg || (RB_REFUSE >> bit & 1)))
+		rb = 1 << bit;
+	if (!cfg && !rb)
+		return false;
 	h = &fz->hist[w->dev];
 	first = w->hi - w->lo < HIST ? w->lo : w->hi - HIST + 1;
 	lost = first != w->lo;
 	for (s = first; s <= w->hi; s++) {
 		struct cfg_ent *x = &h->ent[s % HIST];
-		bool hit = atomic_load(&x->err[0]) == e ||
-			   atomic_load(&x->err[1]) == e;
+		bool hit = (cfg && (atomic_load(&x->err[0]) == e ||
+				    atomic_load(&x->err[1]) == e)) ||
+			   (atomic_load(&x->rmask) & rb);
 		bool refused = atomic_load(&x->state) == CFG_REFUSED;
 
 		/* Checked last: what was read above belongs to @s. */
@@ -322,14 +434,16 @@ static bool fault_ok(struct fz *fz, const struct win *w, int e)
 			return true;
 	}
 	/* Entries gone from the ring were settled before they went. */
-	return lost && (atomic_load(&h->ever[e / 64]) >> (e % 64) & 1);
+	return lost && ((cfg && (atomic_load(&h->ever[e / 64]) >> (e % 64) & 1)) ||
+			(atomic_load(&h->rever) & rb));
 }
 
 /* ---- results ----------------------------------------------------------- */
 
 /*
  * Count one result (a negative errno or not) and check it is documented;
- * a read, write or io_event may also carry a fault errno of @w.
+ * a read, write or io_event may also carry a fault errno of @w, and they
+ * and SUBMIT a rule errno of @w.
  */
 static long note_win(struct th *t, int kind, long ret, unsigned long what,
 		     const struct win *w)
@@ -347,10 +461,13 @@ static long note_win(struct th *t, int kind, long ret, unsigned long what,
 	if (ret >= 0)
 		return ret;
 	t->count[kind][e < ERRMAX ? e : ERRMAX]++;
-	if (e < ERRMAX && (fz->allow[kind][e] ||
-			   ((kind == F_READ || kind == F_WRITE ||
-			     kind == F_IOEVENT) && fault_ok(fz, w, e))))
+	if (e < ERRMAX && fz->allow[kind][e])
 		return ret;
+	if ((kind == F_READ || kind == F_WRITE || kind == F_IOEVENT ||
+	     kind == F_SUBMIT) && fault_ok(fz, w, e, kind)) {
+		t->rule_results += rule_bit(e) >= 0;
+		return ret;
+	}
 	t->violations++;
 	report(fz, "%s (%#lx) failed with errno %d (%s), which it does not document",
 	       fk_name[kind], what, e, strerror(e));
@@ -702,6 +819,7 @@ static void fz_submit(struct th *t)
 	int fd = pick_fd_a(t, &sr), spk = pick_pk(t), apk = pick_pk(t);
 	struct aiodev_submit s = { 0 }, *sp;
 	struct aiodev_req *reqs;
+	struct win w;
 	__u32 i, n;
 	long ret, want;
 
@@ -733,7 +851,11 @@ static void fz_submit(struct th *t)
 	sp = place(t, spk, sizeof(s), t->arg, PAGE_SZ);
 	if (!P_BAD(spk))
 		memcpy(sp, &s, sizeof(s));
-	ret = note(t, F_SUBMIT, do_ioctl(fd, AIODEV_IOC_SUBMIT, sp), s.nr);
+	win_begin(fz, &w, sr.dev);
+	ret = do_ioctl(fd, AIODEV_IOC_SUBMIT, sp);
+	win_end(fz, &w);
+	/* A rule of ours in force may refuse the first request. */
+	ret = note_win(t, F_SUBMIT, ret, s.nr, &w);
 	if (P_UNREADABLE(spk)) {
 		expect(t, F_SUBMIT, ret, -EFAULT, 0, spk, &sr);
 		return;
@@ -758,8 +880,13 @@ static void fz_submit(struct th *t)
 		return;
 	}
 	if (apk == P_RO) {
-		/* A zero request is a valid NOP; its id cannot be written. */
-		expect(t, F_SUBMIT, ret, -EFAULT, 1, apk, &sr);
+		/*
+		 * A zero request is a valid NOP; its id cannot be written,
+		 * unless a rule refuses it first.
+		 */
+		if (!(ret < 0 && rule_bit(-ret) >= 0 &&
+		      fault_ok(fz, &w, -ret, F_SUBMIT)))
+			expect(t, F_SUBMIT, ret, -EFAULT, 1, apk, &sr);
 		return;
 	}
 	if (req_invalid(&reqs[0], fz->size)) {
@@ -884,8 +1011,10 @@ static void fz_setconfig(struct th *t)
 	int fd = pick_fd_a(t, &sr), pk = pick_pk(t);
 	struct aiodev_config c, *cp, zero = { 0 };
 	const struct aiodev_config *use = NULL;
+	struct dev_hist *h = &fz->hist[sr.dev];
 	bool invalid, writable;
 	__u64 seq = 0;
+	int e[2];
 	long ret;
 
 	config_default(&c);
@@ -907,6 +1036,8 @@ static void fz_setconfig(struct th *t)
 				     errnos[rnd(t) % ARRAY_SIZE(errnos)] :
 				     (__s32)(1 + rnd(t) % 511);
 	}
+	if (chance(t, 30))	/* any seed is valid */
+		c.seed = chance(t, 50) ? rnd(t) : rnd(t) % 2 ? ~0ULL : 0;
 	if (chance(t, 3))
 		c.flags = rnd(t) | 1;
 	if (chance(t, 3))
@@ -925,11 +1056,18 @@ static void fz_setconfig(struct th *t)
 		use = &zero;
 	else if (writable && !P_BAD(pk) && !invalid)
 		use = &c;
-	if (use)
-		seq = hist_begin(fz, sr.dev, use);
+	if (use) {
+		pthread_mutex_lock(&h->lock);
+		cfg_errs(use, e);
+		seq = hist_begin(h, e, shadow_rmask(h));
+	}
 	ret = note(t, F_SETCFG, do_ioctl(fd, AIODEV_IOC_SET_CONFIG, cp), 0);
-	if (use)
-		hist_end(fz, sr.dev, seq, ret == 0);
+	if (use) {
+		hist_settle(h, seq, ret == 0);
+		if (!ret)
+			memcpy(h->cfg_err, e, sizeof(e));
+		pthread_mutex_unlock(&h->lock);
+	}
 	if (!writable)
 		expect(t, F_SETCFG, ret, -EBADF, 0, pk, &sr);
 	else if (pk == P_RO)	/* reads as all zero: latency 0, valid */
@@ -941,13 +1079,886 @@ static void fz_setconfig(struct th *t)
 		       pk, &sr);
 }
 
-/* A command number that is not one of the seven. */
+/* ---- rules and distributions ----------------------------------------- */
+
+/* Our distribution names: "fz0".."fz18" and one of 15 characters. */
+static void dist_name(int i, char *name)
+{
+	memset(name, 0, AIODEV_NAME_LEN);
+	if (i == NDIST - 1)
+		memcpy(name, "fz.-_ABCDEFGHIJ", AIODEV_NAME_LEN - 1);
+	else
+		snprintf(name, AIODEV_NAME_LEN, "fz%d", i);
+}
+
+/* The header's names: 1 to 15 characters of [A-Za-z0-9_.-], NUL-padded. */
+static bool name_valid(const char *n)
+{
+	size_t len = strnlen(n, AIODEV_NAME_LEN), i;
+
+	if (!len || len == AIODEV_NAME_LEN)
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = n[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	for (; i < AIODEV_NAME_LEN; i++)
+		if (n[i])
+			return false;
+	return true;
+}
+
+/* Which of our names @n is, or -1. */
+static int dist_index(const char *n)
+{
+	char m[AIODEV_NAME_LEN];
+	int i;
+
+	for (i = 0; i < NDIST; i++) {
+		dist_name(i, m);
+		if (!memcmp(m, n, AIODEV_NAME_LEN))
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * A name: mostly ours, else invalid (empty, unterminated, a bad character,
+ * garbage after the NUL); for a rule also a valid one no device holds.
+ * A name DIST_SET may define is never a valid one not ours (the shadow
+ * counts what fits), nor one with a Latin-1 letter, which is no
+ * [A-Za-z0-9_.-] but which the kernel's isalnum() takes for a letter:
+ * were it accepted all the same, the violation is reported and the
+ * device is left with a distribution nobody deletes.
+ */
+enum { N_RULE, N_DELETE, N_DEFINE };
+
+static void pick_name(struct th *t, char *n, int use)
+{
+	static const char bad[] = { ' ', '/', '*', '+', '\n', '\x7f', '\x80',
+				    '\xa0', '\xbf', '\xd7', '\xf7',
+				    /* Latin-1 letters: the last three */
+				    '\xc0', '\xe9', '\xff' };
+	int nbad = ARRAY_SIZE(bad) - (use == N_DEFINE ? 3 : 0);
+
+	memset(n, 0, AIODEV_NAME_LEN);
+	switch (rnd(t) % 12) {
+	case 0: case 1: case 2: case 3: case 4: case 5: case 6:
+		dist_name(rnd(t) % NDIST, n);
+		break;
+	case 7:
+		if (use == N_RULE)
+			memcpy(n, "nx", 2);
+		else
+			dist_name(rnd(t) % NDIST, n);
+		break;
+	case 8:
+		memset(n, 'a' + rnd(t) % 26, AIODEV_NAME_LEN);
+		break;
+	case 9:		/* "fzN" or "fzNN", then something after the NUL */
+		dist_name(rnd(t) % (NDIST - 1), n);
+		n[5 + rnd(t) % (AIODEV_NAME_LEN - 5)] = 1 + rnd(t) % 255;
+		break;
+	case 10:
+		dist_name(rnd(t) % NDIST, n);
+		n[rnd(t) % 3] = bad[rnd(t) % nbad];
+		break;
+	default:	/* empty */
+		break;
+	}
+}
+
+/* Would aiodev_rule_check() refuse @r? (the header's rules) */
+static bool rule_invalid(const struct aiodev_rule *r, __u64 size)
+{
+	static const char none[AIODEV_NAME_LEN];
+
+	if (r->id || r->matched || r->applied || r->__pad ||
+	    (r->flags & ~AIODEV_RULE_FLAGS_ALL) || r->__reserved[0] ||
+	    r->__reserved[1] || r->__reserved[2] || r->__reserved[3])
+		return true;
+	if (r->ops & ~7U || r->paths & ~7U)
+		return true;
+	if (r->range_len ? r->offset > size || r->range_len > size - r->offset :
+			   r->offset != 0)
+		return true;
+	if (r->max_len && r->min_len > r->max_len)
+		return true;
+	if (r->tgid < 0)
+		return true;
+	if ((r->flags & AIODEV_RULE_PROB) ? r->prob_ppm > AIODEV_PPM :
+					    r->prob_ppm != 0)
+		return true;
+	/* @dist: a valid name with LATENCY_DIST, otherwise all zero. */
+	if (r->latency_kind == AIODEV_LATENCY_DIST ? !name_valid(r->dist) :
+	    memcmp(r->dist, none, sizeof(none)) != 0)
+		return true;
+	switch (r->latency_kind) {
+	case AIODEV_LATENCY_DEFAULT:
+	case AIODEV_LATENCY_DIST:
+		if (r->latency_nsec || r->latency_max_nsec)
+			return true;
+		break;
+	case AIODEV_LATENCY_FIXED:
+		if (r->latency_nsec > AIODEV_MAX_NSEC || r->latency_max_nsec)
+			return true;
+		break;
+	case AIODEV_LATENCY_UNIFORM:
+		if (r->latency_max_nsec > AIODEV_MAX_NSEC ||
+		    r->latency_nsec > r->latency_max_nsec)
+			return true;
+		break;
+	default:
+		return true;
+	}
+	switch (r->result_kind) {
+	case AIODEV_RESULT_DEFAULT:
+	case AIODEV_RESULT_OK:
+	case AIODEV_RESULT_TIMEOUT:
+		return r->error || r->bytes;
+	case AIODEV_RESULT_ERROR:
+	case AIODEV_RESULT_REFUSE:
+		return r->bytes || r->error < 1 || r->error > AIODEV_MAX_ERRNO;
+	case AIODEV_RESULT_SHORT:
+		return r->error != 0;
+	case AIODEV_RESULT_TORN:
+		return r->error < 1 || r->error > AIODEV_MAX_ERRNO;
+	default:
+		return true;
+	}
+}
+
+/* The rule_errno[] index a valid rule fails requests with, or -1. */
+static int rule_rbit(const struct aiodev_rule *r)
+{
+	switch (r->result_kind) {
+	case AIODEV_RESULT_ERROR:
+	case AIODEV_RESULT_TORN:
+	case AIODEV_RESULT_REFUSE:
+		return rule_bit(r->error);
+	default:
+		return -1;
+	}
+}
+
+static int rule_rmask(const struct aiodev_rule *r)
+{
+	int b = rule_rbit(r);
+
+	return b < 0 ? 0 : 1 << b;
+}
+
+/*
+ * RULE_ADD's (and each of RULE_LOAD's) outcome for a readable @r, with
+ * @h->lock held: aiodev_rule_prepare() checks, then resolves the
+ * distribution, then the process.
+ */
+static long rule_want(const struct fz *fz, const struct dev_hist *h,
+		      const struct aiodev_rule *r)
+{
+	int i;
+
+	if (rule_invalid(r, fz->size))
+		return -EINVAL;
+	i = dist_index(r->dist);
+	if (r->latency_kind == AIODEV_LATENCY_DIST &&
+	    (i < 0 || !(h->dists >> i & 1)))
+		return -ENOENT;
+	/* pick_tgid(): a process is ours or init, anything else is none. */
+	if (r->tgid > 0 && r->tgid != getpid() && r->tgid != 1)
+		return -ESRCH;
+	return 0;
+}
+
+static __u64 pick_count(struct th *t)
+{
+	static const __u64 v[] = { 1, 2, 3, 7, 1000, 0xffffffffULL, ~0ULL,
+				   1ULL << 63 };
+
+	return chance(t, 70) ? 0 : chance(t, 80) ? v[rnd(t) % ARRAY_SIZE(v)] :
+	       rnd(t);
+}
+
+static __s32 pick_errno(struct th *t)
+{
+	static const __s32 v[] = { -1, 0, 1, ENOLINK, EREMCHG, AIODEV_MAX_ERRNO,
+				   AIODEV_MAX_ERRNO + 1, 4095, 0x7fffffff,
+				   (__s32)0x80000000 };
+
+	return chance(t, 80) ? v[rnd(t) % ARRAY_SIZE(v)] : (__s32)rnd(t);
+}
+
+/* 0: any; ours; init; none (a thread of ours is no process, nor a huge pid). */
+static __s32 pick_tgid(struct th *t)
+{
+	switch (rnd(t) % 12) {
+	case 0: case 1: case 2: case 3: case 4: return 0;
+	case 5: case 6: return getpid();
+	case 7: return 1;
+	case 8: return gettid() != getpid() ? gettid() : TGID_NONE;
+	case 9: return TGID_NONE;
+	case 10: return chance(t, 50) ? -1 : (__s32)0x80000000;
+	default: return -(__s32)(1 + rnd(t) % 0x7fffffff);
+	}
+}
+
+/*
+ * A valid rule may take effect: keep it within what the result checks
+ * attribute. Latencies at most SAFE_NSEC (the fuzzer never blocks long);
+ * no TIMEOUT (it fires at the deadline, which the configuration may put
+ * an hour away); errnos of rule_errno[] only; mostly a bounded count, so
+ * that a rule failing everything of ours does not starve the rest.
+ */
+static void rule_tame(struct th *t, struct aiodev_rule *r)
+{
+	if (r->latency_kind == AIODEV_LATENCY_FIXED) {
+		r->latency_nsec %= SAFE_NSEC + 1;
+	} else if (r->latency_kind == AIODEV_LATENCY_UNIFORM) {
+		r->latency_nsec %= SAFE_NSEC + 1;
+		r->latency_max_nsec = r->latency_nsec + r->latency_max_nsec %
+				      (SAFE_NSEC + 1 - r->latency_nsec);
+	}
+	switch (r->result_kind) {
+	case AIODEV_RESULT_TIMEOUT:
+		r->result_kind = AIODEV_RESULT_OK;
+		break;
+	case AIODEV_RESULT_ERROR:
+	case AIODEV_RESULT_TORN:
+		if (rule_rbit(r) < 0 || !(RB_FAIL >> rule_rbit(r) & 1))
+			r->error = rule_errno[rnd(t) % 2];
+		break;
+	case AIODEV_RESULT_REFUSE:
+		if (rule_rbit(r) < 0 || !(RB_REFUSE >> rule_rbit(r) & 1))
+			r->error = rule_errno[2 + rnd(t) % 2];
+		break;
+	}
+	if (rule_rbit(r) >= 0 && !r->count && !(r->flags & AIODEV_RULE_PROB) &&
+	    chance(t, 80))
+		r->count = 1 + rnd(t) % 32;
+}
+
+/* Random and boundary values in every field; a valid one is tamed. */
+static void rand_rule(struct th *t, struct aiodev_rule *r)
+{
+	static const __u32 ppm[] = { 0, 1, 500000, AIODEV_PPM - 1, AIODEV_PPM,
+				     AIODEV_PPM + 1, 0xffffffff };
+	struct fz *fz = t->fz;
+	int p = rnd(t) % 10;
+
+	memset(r, 0, sizeof(*r));
+	if (chance(t, 3))
+		r->id = rnd(t) | 1;
+	r->flags = p < 6 ? 0 : p < 9 ? AIODEV_RULE_PROB : (__u32)rnd(t);
+	if (chance(t, 50))
+		r->ops = chance(t, 90) ? rnd(t) & 7 : (__u32)rnd(t);
+	if (chance(t, 50))
+		r->paths = chance(t, 90) ? rnd(t) & 7 : (__u32)rnd(t);
+	if (chance(t, 40)) {
+		r->range_len = chance(t, 50) ? 1 + rnd(t) % 65536 :
+			       chance(t, 50) ? pick_len(t) : rnd(t);
+		r->offset = pick_off(t, fz->size, r->range_len);
+	} else if (chance(t, 3)) {
+		r->offset = rnd(t) | 1;
+	}
+	if (chance(t, 30))
+		r->min_len = pick_len(t);
+	if (chance(t, 30))
+		r->max_len = pick_len(t);
+	r->tgid = pick_tgid(t);
+	if ((r->flags & AIODEV_RULE_PROB) || chance(t, 5))
+		r->prob_ppm = chance(t, 70) ? ppm[rnd(t) % ARRAY_SIZE(ppm)] :
+			      (__u32)rnd(t);
+	r->every = pick_count(t);
+	r->skip = pick_count(t);
+	r->count = pick_count(t);
+	r->latency_kind = chance(t, 95) ? rnd(t) % 4 : (__u16)rnd(t);
+	r->result_kind = chance(t, 95) ? rnd(t) % 7 : (__u16)rnd(t);
+	switch (r->latency_kind) {
+	case AIODEV_LATENCY_FIXED:
+		r->latency_nsec = chance(t, 80) ? rnd(t) % SAFE_NSEC :
+				  pick_nsec(t);
+		if (chance(t, 5))
+			r->latency_max_nsec = pick_nsec(t);
+		break;
+	case AIODEV_LATENCY_UNIFORM:
+		r->latency_nsec = chance(t, 70) ? rnd(t) % SAFE_NSEC :
+				  pick_nsec(t);
+		r->latency_max_nsec = chance(t, 70) ? r->latency_nsec +
+				      rnd(t) % SAFE_NSEC : pick_nsec(t);
+		break;
+	default:
+		if (chance(t, 5))
+			r->latency_nsec = pick_nsec(t);
+		if (chance(t, 5))
+			r->latency_max_nsec = pick_nsec(t);
+		break;
+	}
+	if (r->latency_kind == AIODEV_LATENCY_DIST || chance(t, 3))
+		pick_name(t, r->dist, N_RULE);
+	switch (r->result_kind) {
+	case AIODEV_RESULT_ERROR:
+	case AIODEV_RESULT_TORN:
+		r->error = chance(t, 80) ? rule_errno[rnd(t) % 2] : pick_errno(t);
+		break;
+	case AIODEV_RESULT_REFUSE:
+		r->error = chance(t, 80) ? rule_errno[2 + rnd(t) % 2] :
+			   pick_errno(t);
+		break;
+	default:
+		if (chance(t, 5))
+			r->error = pick_errno(t);
+		break;
+	}
+	if (r->result_kind == AIODEV_RESULT_SHORT ||
+	    r->result_kind == AIODEV_RESULT_TORN)
+		r->bytes = chance(t, 70) ? rnd(t) % 20000 : pick_u32(t, 0);
+	else if (chance(t, 5))
+		r->bytes = pick_u32(t, 0);
+	if (chance(t, 3))
+		r->__pad = rnd(t) | 1;
+	if (chance(t, 3))
+		r->matched = rnd(t) | 1;
+	if (chance(t, 3))
+		r->applied = rnd(t) | 1;
+	if (chance(t, 3))
+		r->__reserved[rnd(t) % ARRAY_SIZE(r->__reserved)] = rnd(t) | 1;
+	if (!rule_invalid(r, fz->size))
+		rule_tame(t, r);
+}
+
+static bool writable_slot(int slot)
+{
+	return slot_mode(false, slot) & (O_WRONLY | O_RDWR);
+}
+
+/* expect(), but a call that allocates may also fail with -ENOMEM. */
+static void expect_alloc(struct th *t, int kind, long ret, long want,
+			 unsigned long what, int pk, const struct sref *r)
+{
+	if (!(ret == -ENOMEM && want >= 0))
+		expect(t, kind, ret, want, what, pk, r);
+}
+
+/* A new id: never one the device gave before. */
+static void check_new_id(struct th *t, struct dev_hist *h, __u32 id,
+			 const char *call)
+{
+	if (!id || id <= h->max_id) {
+		t->violations++;
+		report(t->fz, "%s gave rule id %u, after %u", call, id, h->max_id);
+	}
+	if (id > h->max_id)
+		h->max_id = id;
+}
+
+static void shadow_gone(struct dev_hist *h, __u32 id)
+{
+	memmove(h->gone + 1, h->gone, sizeof(h->gone) - sizeof(h->gone[0]));
+	h->gone[0] = id;
+}
+
+static void fz_rule_add(struct th *t)
+{
+	struct fz *fz = t->fz;
+	struct sref sr;
+	int fd = pick_fd_a(t, &sr), pk = pick_pk(t);
+	struct dev_hist *h = &fz->hist[sr.dev];
+	struct aiodev_rule r, *rp;
+	unsigned long what;
+	__u64 seq = 0;
+	long ret, want;
+	__u32 id;
+
+	rand_rule(t, &r);
+	rp = place(t, pk, sizeof(r), t->arg, PAGE_SZ);
+	if (!P_BAD(pk))
+		memcpy(rp, &r, sizeof(r));
+	if (!writable_slot(sr.slot)) {
+		ret = note(t, F_RULEADD, do_ioctl(fd, AIODEV_IOC_RULE_ADD, rp), 0);
+		expect(t, F_RULEADD, ret, -EBADF, 0, pk, &sr);
+		return;
+	}
+	pthread_mutex_lock(&h->lock);
+	if (P_UNREADABLE(pk))
+		want = -EFAULT;
+	else if (h->nrules == AIODEV_MAX_RULES)
+		want = -ENOSPC;
+	else if (pk == P_RO)	/* a zero rule is valid: added, id unwritable */
+		want = -EFAULT;
+	else
+		want = rule_want(fz, h, &r);
+	if (!want)
+		seq = hist_begin(h, h->cfg_err, shadow_rmask(h) | rule_rmask(&r));
+	memcpy(&what, r.dist, sizeof(what));	/* reports show the name */
+	what = what ?: r.result_kind;
+	ret = note(t, F_RULEADD, do_ioctl(fd, AIODEV_IOC_RULE_ADD, rp), what);
+	if (!want)
+		hist_settle(h, seq, ret == 0);
+	if (!want && !ret) {
+		memcpy(&id, rp, sizeof(id));	/* written back to @id */
+		check_new_id(t, h, id, "RULE_ADD");
+		h->rules[h->nrules].r = r;
+		h->rules[h->nrules].r.id = id;
+		h->rules[h->nrules++].rbit = rule_rbit(&r);
+		atomic_fetch_add(&fz->r_added, 1);
+	}
+	pthread_mutex_unlock(&h->lock);
+	expect_alloc(t, F_RULEADD, ret, want, what, pk, &sr);
+}
+
+static void fz_rule_del(struct th *t)
+{
+	struct fz *fz = t->fz;
+	struct sref sr;
+	int fd = pick_fd_a(t, &sr), pk = pick_pk(t), i, idx = -1;
+	struct dev_hist *h = &fz->hist[sr.dev];
+	__u32 id, *ip = place(t, pk, sizeof(id), t->arg, PAGE_SZ);
+	__u64 seq = 0;
+	long ret, want;
+
+	if (!writable_slot(sr.slot)) {
+		ret = note(t, F_RULEDEL, do_ioctl(fd, AIODEV_IOC_RULE_DEL, ip), 0);
+		expect(t, F_RULEDEL, ret, -EBADF, 0, pk, &sr);
+		return;
+	}
+	pthread_mutex_lock(&h->lock);
+	switch (rnd(t) % 10) {
+	case 0: case 1: case 2: case 3: case 4:
+		id = h->nrules ? h->rules[rnd(t) % h->nrules].r.id : 0;
+		break;
+	case 5: case 6:
+		id = h->gone[rnd(t) % ARRAY_SIZE(h->gone)];
+		break;
+	case 7:
+		id = chance(t, 50) ? 0 : 0xffffffff;
+		break;
+	default:
+		id = chance(t, 50) ? h->max_id + 1 + rnd(t) % 4 : (__u32)rnd(t);
+		break;
+	}
+	if (!P_BAD(pk))
+		memcpy(ip, &id, sizeof(id));
+	if (pk == P_RO)		/* reads as 0: never an id */
+		id = 0;
+	for (i = 0; id && i < h->nrules; i++)
+		if (h->rules[i].r.id == id)
+			idx = i;
+	want = P_UNREADABLE(pk) ? -EFAULT : idx < 0 ? -ENOENT : 0;
+	if (!want) {
+		int m = 0;
+
+		for (i = 0; i < h->nrules; i++)
+			if (i != idx && h->rules[i].rbit >= 0)
+				m |= 1 << h->rules[i].rbit;
+		seq = hist_begin(h, h->cfg_err, m);
+	}
+	ret = note(t, F_RULEDEL, do_ioctl(fd, AIODEV_IOC_RULE_DEL, ip), id);
+	if (!want)
+		hist_settle(h, seq, ret == 0);
+	if (!want && !ret) {
+		shadow_gone(h, id);
+		h->nrules--;
+		memmove(&h->rules[idx], &h->rules[idx + 1],
+			(h->nrules - idx) * sizeof(h->rules[0]));
+		atomic_fetch_add(&fz->r_deleted, 1);
+	}
+	pthread_mutex_unlock(&h->lock);
+	expect(t, F_RULEDEL, ret, want, id, pk, &sr);
+}
+
+static void shadow_clear(struct dev_hist *h)
+{
+	int i;
+
+	for (i = 0; i < h->nrules && i < (int)ARRAY_SIZE(h->gone); i++)
+		shadow_gone(h, h->rules[i].r.id);
+	h->nrules = 0;
+}
+
+static void fz_rule_clear(struct th *t)
+{
+	struct fz *fz = t->fz;
+	struct sref sr;
+	int fd = pick_fd_a(t, &sr), pk = pick_pk(t);
+	struct dev_hist *h = &fz->hist[sr.dev];
+	/* _IO: the argument means nothing, wherever it points. */
+	void *p = place(t, pk, 8, t->arg, PAGE_SZ);
+	__u64 seq;
+	long ret;
+	if (!writable_slot(sr.slot)) {
+		ret = note(t, F_RULECLEAR, do_ioctl(fd, AIODEV_IOC_RULE_CLEAR, p), 0);
+		expect(t, F_RULECLEAR, ret, -EBADF, 0, pk, &sr);
+		return;
+	}
+	pthread_mutex_lock(&h->lock);
+	seq = hist_begin(h, h->cfg_err, 0);
+	ret = note(t, F_RULECLEAR, do_ioctl(fd, AIODEV_IOC_RULE_CLEAR, p), 0);
+	hist_settle(h, seq, ret == 0);
+	if (!ret) {
+		shadow_clear(h);
+		atomic_fetch_add(&fz->r_clears, 1);
+	}
+	pthread_mutex_unlock(&h->lock);
+	expect(t, F_RULECLEAR, ret, 0, 0, pk, &sr);
+}
+
+/*
+ * Where an array of @size-byte elements goes for @pk: returns it and how
+ * many whole elements can be accessed there (@room). STRADDLE puts a few
+ * whole ones before the guard page and cuts the next one in half.
+ */
+static unsigned char *place_array(struct th *t, int pk, size_t size,
+				  __u32 want, __u32 *room)
+{
+	__u32 j;
+
+	switch (pk) {
+	case P_OK:
+		*room = ARG_BYTES / size;
+		return t->arr;
+	case P_MISALIGNED:
+		*room = ARG_BYTES / size - 1;
+		return t->arr + 1 + rnd(t) % 7;
+	case P_STRADDLE:
+		j = want ? rnd(t) % (want < 8 ? want : 8) : 0;
+		*room = j;
+		return t->arr + ARG_BYTES - size / 2 - j * size;
+	case P_RO:	/* all zero: readable, not writable */
+		*room = ARG_BYTES / size;
+		return t->fz->ro;
+	default:
+		*room = 0;
+		return place(t, pk, size, t->arr, ARG_BYTES);
+	}
+}
+
+/* A listed rule against the shadow's: the same, counters consistent. */
+static void check_listed(struct th *t, const struct aiodev_rule *got,
+			 const struct aiodev_rule *want, int i)
+{
+	struct aiodev_rule g = *got;
+
+	if (g.applied > g.matched || (g.count && g.applied > g.count)) {
+		t->violations++;
+		report(t->fz, "RULE_LIST: rule %u matched %llu, applied %llu, count %llu",
+		       g.id, (unsigned long long)g.matched,
+		       (unsigned long long)g.applied,
+		       (unsigned long long)g.count);
+	}
+	g.matched = g.applied = 0;
+	if (memcmp(&g, want, sizeof(g))) {
+		t->violations++;
+		report(t->fz, "RULE_LIST: rule %d is id %u (tgid %d, result %u), the device was given id %u (tgid %d, result %u)",
+		       i, got->id, got->tgid, got->result_kind, want->id,
+		       want->tgid, want->result_kind);
+	}
+}
+
+static void fz_rule_list(struct th *t)
+{
+	static const __u32 nrs[] = { 0, 1, 2, 63, 64, 65, 0x7fffffff,
+				     0xffffffff };
+	struct fz *fz = t->fz;
+	struct sref sr;
+	int fd = pick_fd_a(t, &sr), lpk = pick_pk(t), apk = pick_pk(t), i;
+	struct dev_hist *h = &fz->hist[sr.dev];
+	struct aiodev_rule_list l = { 0 }, *lp;
+	/* Locked: the exact count and rules; else racing the changes. */
+	bool locked = chance(t, 70);
+	unsigned char *rules;
+	__u32 room, n, copied;
+	long ret, want;
+
+	l.nr = chance(t, 60) ? rnd(t) % 9 : nrs[rnd(t) % ARRAY_SIZE(nrs)];
+	if (chance(t, 5))
+		l.flags = rnd(t) | 1;
+	n = l.nr < AIODEV_MAX_RULES ? l.nr : AIODEV_MAX_RULES;
+	rules = place_array(t, apk, sizeof(struct aiodev_rule), n, &room);
+	if (apk == P_RO)
+		room = 0;	/* RULE_LIST writes there */
+	l.rules = (__u64)(uintptr_t)rules;
+	lp = place(t, lpk, sizeof(l), t->arg, PAGE_SZ);
+	if (!P_BAD(lpk))
+		memcpy(lp, &l, sizeof(l));
+	else	/* a zero list, or none */
+		n = l.flags = 0;
+	if (locked)
+		pthread_mutex_lock(&h->lock);
+	ret = note(t, F_RULELIST, do_ioctl(fd, AIODEV_IOC_RULE_LIST, lp), l.nr);
+	copied = ret >= 0 && (__u32)ret < n ? (__u32)ret : n;
+	if (P_UNREADABLE(lpk))
+		want = -EFAULT;
+	else if (l.flags)
+		want = -EINVAL;
+	else if (locked)	/* copies min(nr, held), returns held */
+		want = ((__u32)h->nrules < n ? (__u32)h->nrules : n) > room ?
+		       -EFAULT : h->nrules;
+	else if (ret == -EFAULT)	/* possible only if nr > room */
+		want = n > room ? -EFAULT : 0;
+	else	/* at most AIODEV_MAX_RULES; too many copied: -EFAULT */
+		want = ret > AIODEV_MAX_RULES ? AIODEV_MAX_RULES :
+		       copied > room ? -EFAULT : ret;
+	if (ret >= 0 && ret == want) {
+		struct aiodev_rule got;
+		__u32 prev = 0;
+
+		for (i = 0; i < (int)copied; i++) {
+			memcpy(&got, rules + i * sizeof(got), sizeof(got));
+			if (locked) {
+				check_listed(t, &got, &h->rules[i].r, i);
+			} else if (got.id <= prev) {
+				t->violations++;
+				report(fz, "RULE_LIST: rule %d has id %u after %u",
+				       i, got.id, prev);
+			}
+			prev = got.id;
+		}
+		if (locked && copied == (__u32)h->nrules)
+			atomic_fetch_add(&fz->r_full, 1);
+	}
+	if (locked)
+		pthread_mutex_unlock(&h->lock);
+	atomic_fetch_add(&fz->r_lists, 1);
+	expect_alloc(t, F_RULELIST, ret, want, l.nr, apk, &sr);
+}
+
+static void fz_rule_load(struct th *t)
+{
+	static const __u32 nrs[] = { 0, 1, 63, 64, 65, 0x80000000,
+				     0xffffffff };
+	struct fz *fz = t->fz;
+	struct sref sr;
+	int fd = pick_fd_a(t, &sr), lpk = pick_pk(t), apk = pick_pk(t), i, bad;
+	struct dev_hist *h = &fz->hist[sr.dev];
+	struct aiodev_rule_list l = { 0 }, *lp;
+	unsigned char *rules;
+	__u32 room, n, nr;
+	__u64 seq = 0;
+	long ret, want;
+	int m = 0;
+
+	l.nr = chance(t, 70) ? rnd(t) % 9 : chance(t, 60) ?
+	       nrs[rnd(t) % ARRAY_SIZE(nrs)] : pick_u32(t, AIODEV_MAX_RULES);
+	if (chance(t, 5))
+		l.flags = rnd(t) | 1;
+	n = l.nr < AIODEV_MAX_RULES ? l.nr : AIODEV_MAX_RULES;
+	rules = place_array(t, apk, sizeof(struct aiodev_rule), n, &room);
+	/*
+	 * Mostly rules that all load (a process and a distribution are
+	 * checked under the lock below), or with one random one among them.
+	 */
+	bad = n && chance(t, 40) ? (int)(rnd(t) % n) : -1;
+	for (i = 0; i < (int)n; i++) {
+		do {
+			rand_rule(t, &t->rl[i]);
+		} while (i != bad && (rule_invalid(&t->rl[i], fz->size) ||
+				      (t->rl[i].tgid > 0 &&
+				       t->rl[i].tgid != getpid() &&
+				       t->rl[i].tgid != 1)));
+		if (i < (int)room && apk != P_RO)
+			memcpy(rules + i * sizeof(t->rl[i]), &t->rl[i],
+			       sizeof(t->rl[i]));
+	}
+	if (apk == P_RO)	/* zero rules: valid, match all, do nothing */
+		memset(t->rl, 0, n * sizeof(t->rl[0]));
+	l.rules = (__u64)(uintptr_t)rules;
+	lp = place(t, lpk, sizeof(l), t->arg, PAGE_SZ);
+	if (!P_BAD(lpk))
+		memcpy(lp, &l, sizeof(l));
+	if (!writable_slot(sr.slot)) {
+		ret = note(t, F_RULELOAD, do_ioctl(fd, AIODEV_IOC_RULE_LOAD, lp), 0);
+		expect(t, F_RULELOAD, ret, -EBADF, 0, lpk, &sr);
+		return;
+	}
+	if (P_BAD(lpk))		/* a zero list, or none */
+		l.nr = l.flags = 0;
+	nr = l.nr;
+	pthread_mutex_lock(&h->lock);
+	if (P_UNREADABLE(lpk))
+		want = -EFAULT;
+	else if (l.flags || l.nr > AIODEV_MAX_RULES)
+		want = -EINVAL;
+	else if (nr > room)	/* the whole array is read before any check */
+		want = -EFAULT;
+	else
+		for (i = 0, want = 0; i < (int)nr && !want; i++)
+			want = rule_want(fz, h, &t->rl[i]);
+	if (!want) {
+		for (i = 0; i < (int)nr; i++)
+			m |= rule_rmask(&t->rl[i]);
+		seq = hist_begin(h, h->cfg_err, m);
+	}
+	ret = note(t, F_RULELOAD, do_ioctl(fd, AIODEV_IOC_RULE_LOAD, lp), nr);
+	if (!want)
+		hist_settle(h, seq, ret >= 0);
+	if (!want && ret >= 0) {
+		/* The first id (0 for none); the others follow it. */
+		if (nr) {
+			check_new_id(t, h, ret, "RULE_LOAD");
+			want = ret;
+		}
+		shadow_clear(h);
+		for (i = 0; i < (int)nr; i++) {
+			h->rules[i].r = t->rl[i];
+			h->rules[i].r.id = ret + i;
+			h->rules[i].rbit = rule_rbit(&t->rl[i]);
+		}
+		h->nrules = nr;
+		if (nr && ret + nr - 1 > h->max_id)
+			h->max_id = ret + nr - 1;
+		atomic_fetch_add(&fz->r_loads, 1);
+		atomic_fetch_add(&fz->r_loaded, nr);
+	}
+	pthread_mutex_unlock(&h->lock);
+	expect_alloc(t, F_RULELOAD, ret, want, nr, apk, &sr);
+}
+
+/* aiodev_dist_set()'s outcome before it looks at the device's distributions. */
+static long dist_want_args(const struct aiodev_dist *d,
+			   const struct aiodev_dist_bucket *b, __u32 room)
+{
+	__u64 total = 0;
+	__u32 i;
+
+	if (d->flags || d->__reserved[0] || d->__reserved[1] ||
+	    !name_valid(d->name) || d->nr_buckets > AIODEV_MAX_DIST_BUCKETS)
+		return -EINVAL;
+	/* Each bucket is read, then checked; the weights must not all be 0. */
+	for (i = 0; i < d->nr_buckets; i++) {
+		if (i >= room)
+			return -EFAULT;
+		if (b[i].min_nsec > b[i].max_nsec ||
+		    b[i].max_nsec > AIODEV_MAX_NSEC || b[i].weight > 0xffffffffULL)
+			return -EINVAL;
+		total += b[i].weight;
+	}
+	return d->nr_buckets && !total ? -EINVAL : 0;
+}
+
+static void fz_dist_set(struct th *t)
+{
+	static const __u32 nrs[] = { 1, 2, 255, 256, 257, 0x80000000,
+				     0xffffffff };
+	static const __u64 wts[] = { 0, 1, 0xffffffffULL, 0x100000000ULL,
+				     ~0ULL };
+	struct fz *fz = t->fz;
+	struct sref sr;
+	int fd = pick_fd_a(t, &sr), dpk = pick_pk(t), bpk = pick_pk(t), i, idx;
+	struct dev_hist *h = &fz->hist[sr.dev];
+	struct aiodev_dist_bucket b[AIODEV_MAX_DIST_BUCKETS] = { { 0 } };
+	struct aiodev_dist d = { 0 }, *dp;
+	unsigned long what;
+	bool odd;
+	unsigned char *arr;
+	__u32 room, n;
+	long ret, want;
+
+	d.nr_buckets = chance(t, 30) ? 0 : chance(t, 80) ? 1 + rnd(t) % 8 :
+		       nrs[rnd(t) % ARRAY_SIZE(nrs)];
+	pick_name(t, d.name, d.nr_buckets ? N_DEFINE : N_DELETE);
+	if (chance(t, 3))
+		d.flags = rnd(t) | 1;
+	if (chance(t, 3))
+		d.__reserved[rnd(t) % 2] = rnd(t) | 1;
+	n = d.nr_buckets < AIODEV_MAX_DIST_BUCKETS ? d.nr_buckets :
+	    AIODEV_MAX_DIST_BUCKETS;
+	arr = place_array(t, bpk, sizeof(b[0]), n, &room);
+	/* Mostly all valid (some weights 0), else any field may be off. */
+	odd = chance(t, 30);
+	for (i = 0; i < (int)n && bpk != P_RO; i++) {
+		b[i].min_nsec = !odd || chance(t, 90) ? rnd(t) % SAFE_NSEC :
+				pick_nsec(t);
+		b[i].max_nsec = !odd || chance(t, 90) ?
+				b[i].min_nsec + rnd(t) % SAFE_NSEC : pick_nsec(t);
+		b[i].weight = !odd || chance(t, 90) ?
+			      (chance(t, 90) ? 1 + rnd(t) % 100 : 0) :
+			      chance(t, 70) ? wts[rnd(t) % ARRAY_SIZE(wts)] :
+			      rnd(t);
+	}
+	want = dist_want_args(&d, b, room);
+	/* One that may be defined samples at most SAFE_NSEC. */
+	for (i = 0; !want && i < (int)n; i++) {
+		b[i].min_nsec %= SAFE_NSEC + 1;
+		b[i].max_nsec = b[i].min_nsec + b[i].max_nsec %
+				(SAFE_NSEC + 1 - b[i].min_nsec);
+	}
+	if (bpk != P_RO)
+		for (i = 0; i < (int)n && i < (int)room; i++)
+			memcpy(arr + i * sizeof(b[0]), &b[i], sizeof(b[0]));
+	d.buckets = (__u64)(uintptr_t)arr;
+	dp = place(t, dpk, sizeof(d), t->arg, PAGE_SZ);
+	if (!P_BAD(dpk))
+		memcpy(dp, &d, sizeof(d));
+	if (!writable_slot(sr.slot)) {
+		ret = note(t, F_DISTSET, do_ioctl(fd, AIODEV_IOC_DIST_SET, dp), 0);
+		expect(t, F_DISTSET, ret, -EBADF, 0, dpk, &sr);
+		return;
+	}
+	if (P_UNREADABLE(dpk))
+		want = -EFAULT;
+	else if (dpk == P_RO)	/* an empty name */
+		want = -EINVAL;
+	pthread_mutex_lock(&h->lock);
+	idx = dist_index(d.name);
+	if (!want && idx < 0) {
+		/* A valid name not ours: pick_name() never makes one. */
+		t->violations++;
+		report(fz, "fuzzer bug: distribution name %.16s", d.name);
+	} else if (!want && !d.nr_buckets) {
+		want = !(h->dists >> idx & 1) ? -ENOENT : 0;
+		for (i = 0; !want && i < h->nrules; i++)
+			if (h->rules[i].r.latency_kind == AIODEV_LATENCY_DIST &&
+			    dist_index(h->rules[i].r.dist) == idx)
+				want = -EBUSY;
+	} else if (!want && !(h->dists >> idx & 1) &&
+		   __builtin_popcount(h->dists) >= h->dist_cap) {
+		want = -ENOSPC;
+	}
+	memcpy(&what, d.name, sizeof(what));	/* reports show the name */
+	ret = note(t, F_DISTSET, do_ioctl(fd, AIODEV_IOC_DIST_SET, dp), what);
+	if (!want && !ret) {
+		if (d.nr_buckets) {
+			h->dists |= 1U << idx;
+			atomic_fetch_add(&fz->d_set, 1);
+		} else {
+			h->dists &= ~(1U << idx);
+			atomic_fetch_add(&fz->d_deleted, 1);
+		}
+	}
+	pthread_mutex_unlock(&h->lock);
+	expect_alloc(t, F_DISTSET, ret, want, what, dpk, &sr);
+}
+
+static void fz_rules(struct th *t)
+{
+	int p = rnd(t) % 100;
+
+	if (p < 30)
+		fz_rule_add(t);
+	else if (p < 45)
+		fz_rule_del(t);
+	else if (p < 60)
+		fz_rule_list(t);
+	else if (p < 72)
+		fz_rule_load(t);
+	else if (p < 77)
+		fz_rule_clear(t);
+	else
+		fz_dist_set(t);
+}
+
+/* A command number that is not one of the thirteen. */
 static void fz_badcmd(struct th *t)
 {
 	static const unsigned long good[] = {
 		AIODEV_IOC_GET_INFO, AIODEV_IOC_SUBMIT, AIODEV_IOC_GETEVENTS,
 		AIODEV_IOC_CANCEL, AIODEV_IOC_GET_CONFIG, AIODEV_IOC_SET_CONFIG,
-		AIODEV_IOC_GET_STATS,
+		AIODEV_IOC_GET_STATS, AIODEV_IOC_RULE_ADD, AIODEV_IOC_RULE_DEL,
+		AIODEV_IOC_RULE_CLEAR, AIODEV_IOC_RULE_LIST,
+		AIODEV_IOC_DIST_SET, AIODEV_IOC_RULE_LOAD,
 	};
 	/* Handled by the VFS before the driver (fs/ioctl.c do_vfs_ioctl). */
 	static const unsigned long vfs[] = {
@@ -957,8 +1968,9 @@ static void fz_badcmd(struct th *t)
 		FS_IOC_FSGETXATTR, FS_IOC_FSSETXATTR, 0x80111500 /* GETFSUUID */,
 		0x80811501 /* GETFSSYSFSPATH */,
 	};
-	static const unsigned int sizes[] = { 0, 8, 16, 32, 48, 64, 72, 88,
-					      128, 0x3fff };
+	/* Every argument size of ours: 4 (a rule id), 168 (a rule)... */
+	static const unsigned int sizes[] = { 0, 4, 8, 16, 32, 48, 64, 72, 88,
+					      128, 168, 0x3fff };
 	struct sref sr;
 	int fd = pick_fd_a(t, &sr);
 	unsigned long cmd;
@@ -977,7 +1989,7 @@ static void fz_badcmd(struct th *t)
 		break;
 	case 2:		/* neighbouring magics */
 		cmd = _IOC(rnd(t) % 4, AIODEV_IOC_MAGIC + (int)(rnd(t) % 5) - 2,
-			   rnd(t) % 8, sizes[rnd(t) % ARRAY_SIZE(sizes)]);
+			   rnd(t) % 16, sizes[rnd(t) % ARRAY_SIZE(sizes)]);
 		break;
 	default:
 		cmd = (__u32)rnd(t);
@@ -1063,6 +2075,12 @@ static void fz_rw(struct th *t)
 	if (ret > (long)AIODEV_MAX_IO_BYTES) {
 		t->violations++;
 		report(fz, "a plain transfer returned %ld > 1 MiB", ret);
+	}
+	/* A SHORT rule moves less, never more. */
+	if (ret > 0 && (__u64)ret > len) {
+		t->violations++;
+		report(fz, "a plain transfer of %llu bytes returned %ld",
+		       (unsigned long long)len, ret);
 	}
 }
 
@@ -1300,7 +2318,7 @@ static void *fuzz_main(void *arg)
 		int p = rnd(t) % 100;
 
 		if (p < 88) {
-			switch (rnd(t) % 12) {
+			switch (rnd(t) % 14) {
 			case 0: fz_getter(t, F_INFO); break;
 			case 1: case 2: case 3: fz_submit(t); break;
 			case 4: case 5: fz_getevents(t); break;
@@ -1308,6 +2326,7 @@ static void *fuzz_main(void *arg)
 			case 7: fz_getter(t, F_GETCFG); break;
 			case 8: fz_setconfig(t); break;
 			case 9: fz_getter(t, F_STATS); break;
+			case 10: case 11: fz_rules(t); break;
 			default: fz_badcmd(t); break;
 			}
 		} else if (p < 91) {
@@ -1463,6 +2482,79 @@ static int roundtrip(struct __test_metadata *_metadata, int dev)
 	return 0;
 }
 
+/*
+ * How many of our distributions fit beside the ones the device holds:
+ * none of ours held afterwards, or -1.
+ */
+static int dist_room(int fd)
+{
+	struct aiodev_dist_bucket b = { 0, 1000, 1 };
+	struct aiodev_dist d = { .buckets = (__u64)(uintptr_t)&b };
+	int i, n, ret;
+
+	for (i = 0; i < NDIST; i++) {
+		dist_name(i, d.name);
+		ret = aio_ioctl(fd, AIODEV_IOC_DIST_SET, &d);	/* nr 0 */
+		if (ret && ret != -ENOENT)
+			return -1;
+	}
+	d.nr_buckets = 1;
+	for (n = 0; n < NDIST; n++) {
+		dist_name(n, d.name);
+		ret = aio_ioctl(fd, AIODEV_IOC_DIST_SET, &d);
+		if (ret == -ENOSPC)
+			break;
+		if (ret)
+			return -1;
+	}
+	d.nr_buckets = 0;
+	for (i = 0; i < n; i++) {
+		dist_name(i, d.name);
+		if (aio_ioctl(fd, AIODEV_IOC_DIST_SET, &d))
+			return -1;
+	}
+	return n;
+}
+
+/*
+ * After the run: RULE_LIST must hold exactly the shadow's rules; then none
+ * of the fuzzers' rules and distributions stay behind. Returns the
+ * mismatches.
+ */
+static int rules_at_rest(struct th *t, int fd, int dev)
+{
+	struct dev_hist *h = &t->fz->hist[dev];
+	struct aiodev_rule_list l = { .rules = (__u64)(uintptr_t)t->rl,
+				      .nr = AIODEV_MAX_RULES };
+	__u64 before = t->violations;
+	struct aiodev_dist d = { 0 };
+	int i, ret, bad = 0;
+
+	ret = aio_ioctl(fd, AIODEV_IOC_RULE_LIST, &l);
+	if (ret != h->nrules) {
+		report(t->fz, "aiodev%d at rest: RULE_LIST returned %d, the fuzzers left %d rules",
+		       dev, ret, h->nrules);
+		bad++;
+	}
+	for (i = 0; i < ret && i < h->nrules; i++)
+		check_listed(t, &t->rl[i], &h->rules[i].r, i);
+	if (aio_ioctl(fd, AIODEV_IOC_RULE_CLEAR, NULL) ||
+	    aio_ioctl(fd, AIODEV_IOC_RULE_LIST, &l) != 0) {
+		report(t->fz, "aiodev%d: RULE_CLEAR left rules", dev);
+		bad++;
+	}
+	for (i = 0; i < NDIST; i++) {
+		dist_name(i, d.name);
+		ret = aio_ioctl(fd, AIODEV_IOC_DIST_SET, &d);
+		if (ret != (h->dists >> i & 1 ? 0 : -ENOENT)) {
+			report(t->fz, "aiodev%d at rest: deleting %s: %d, expected %d",
+			       dev, d.name, ret, h->dists >> i & 1 ? 0 : -ENOENT);
+			bad++;
+		}
+	}
+	return bad + (int)(t->violations - before);
+}
+
 FIXTURE(fz) {
 	struct fz *fz;
 	int fd[NDEV];
@@ -1500,6 +2592,7 @@ TEST_F_TIMEOUT(fz, million_calls, 290)
 	struct fz *fz = self->fz;
 	const char *s = getenv("AIODEV_FUZZ_CALLS");
 	__u64 calls = 0, other = 0, viol = 0, kinds_seen = 0, t0, secs_ms;
+	__u64 rule_results = 0;
 	struct aiodev_counters e[NDEV];
 	struct aiodev_config cfg;
 	struct aiodev_stats st;
@@ -1523,6 +2616,8 @@ TEST_F_TIMEOUT(fz, million_calls, 290)
 	for (d = 0; d < NDEV; d++) {
 		ASSERT_EQ(0, aio_get_config(self->fd[d], &cfg));
 		hist_init(fz, d, &cfg);
+		fz->hist[d].dist_cap = dist_room(self->fd[d]);
+		ASSERT_LE(0, fz->hist[d].dist_cap);
 	}
 
 	fz->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -1590,7 +2685,22 @@ TEST_F_TIMEOUT(fz, million_calls, 290)
 		calls += fz->th[i].calls;
 		other += fz->th[i].other;
 		viol += fz->th[i].violations;
+		rule_results += fz->th[i].rule_results;
 	}
+	/* The rules and distributions the fuzzers left: as they think. */
+	for (d = 0; d < NDEV; d++)
+		viol += rules_at_rest(&fz->th[0], self->fd[d], d);
+	printf("# fuzz: rules added %llu, deleted %llu, loaded %llu times (%llu rules), cleared %llu; RULE_LISTs %llu (%llu compared whole); distributions defined %llu, deleted %llu; results with a rule's errno %llu\n",
+	       (unsigned long long)atomic_load(&fz->r_added),
+	       (unsigned long long)atomic_load(&fz->r_deleted),
+	       (unsigned long long)atomic_load(&fz->r_loads),
+	       (unsigned long long)atomic_load(&fz->r_loaded),
+	       (unsigned long long)atomic_load(&fz->r_clears),
+	       (unsigned long long)atomic_load(&fz->r_lists),
+	       (unsigned long long)atomic_load(&fz->r_full),
+	       (unsigned long long)atomic_load(&fz->d_set),
+	       (unsigned long long)atomic_load(&fz->d_deleted),
+	       (unsigned long long)rule_results);
 
 	/* The devices at rest: nothing in flight, counters add up. */
 	for (d = 0, a = 0; d < NDEV; d++) {
@@ -1634,6 +2744,14 @@ TEST_F_TIMEOUT(fz, million_calls, 290)
 	fflush(stdout);
 	EXPECT_EQ(0ULL, viol);
 	EXPECT_LE(fz->target, calls);
+	/* Enough calls to have changed rules each way. */
+	if (fz->target >= 20000) {
+		EXPECT_LT(0ULL, atomic_load(&fz->r_added));
+		EXPECT_LT(0ULL, atomic_load(&fz->r_deleted));
+		EXPECT_LT(0ULL, atomic_load(&fz->r_loaded));
+		EXPECT_LT(0ULL, atomic_load(&fz->r_full));
+		EXPECT_LT(0ULL, atomic_load(&fz->d_set));
+	}
 	for (d = 0; d < NDEV; d++)
 		EXPECT_EQ(0, roundtrip(_metadata, d));
 	close(fz->efd);
