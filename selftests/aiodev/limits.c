@@ -548,6 +548,7 @@ static bool event_posted(int fd)
 TEST_F_TIMEOUT(lim, queue_depth_ioctl, 90)
 {
 	__u64 *ids = calloc(self->depth, sizeof(*ids));
+	struct aiodev_counters c;
 	struct aiodev_event ev[4];
 	struct aiodev_req r[4];
 	struct sub_arg a = { 0 };
@@ -580,6 +581,12 @@ TEST_F_TIMEOUT(lim, queue_depth_ioctl, 90)
 	EXPECT_TRUE(still_blocked(&a, SYS_ioctl))
 		TH_LOG("SUBMIT returned %ld on a full context", a.ret);
 	req_nop(&r[0], 50);
+	/*
+	 * nb's last two NOPs must have completed (their events unreaped): in
+	 * flight they would hold 2 of the max_requests the parked ones leave.
+	 */
+	ASSERT_EQ(0, kaio_wait_dev_idle(other, 2ULL * self->depth - 2,
+					WAIT_LONG_NS, &c));
 	EXPECT_EQ(0LL, aio_sync(other, &r[0], NULL)) TH_LOG("other contexts go on");
 	ASSERT_EQ(0, aio_cancel(fd, ids[0]));
 	/* Its event is posted: a slot freed by that would have woken it. */

@@ -1239,8 +1239,15 @@ static void *config_main(void *arg)
 		atomic_fetch_add(&run->configs, 1);
 		sleep_ns(MSEC(2) + rnd_next(&h->rng) % MSEC(18));
 	}
+	/*
+	 * The configuration only: aio_reset_config() would clear the rules
+	 * the rules thread and the rule worker may still be checking.
+	 */
 	for (d = 0; d < NDEV; d++) {
-		if (fds[d] < 0 || aio_reset_config(fds[d]))
+		struct aiodev_config c;
+
+		config_default(&c);
+		if (fds[d] < 0 || aio_set_config(fds[d], &c))
 			st_fail(run, "restoring aiodev%d's configuration", d);
 		if (fds[d] >= 0)
 			close_locked(run, fds[d]);
@@ -1652,7 +1659,8 @@ static void *rules_main(void *arg)
 	for (i = 0, k = 0; i < ret && i <= AIODEV_MAX_RULES; i++)
 		k += got[i].id == r.id;
 	if (!k)
-		st_fail(run, "rule %u of the sleeping child is not listed", r.id);
+		st_fail(run, "rule %u of the sleeping child is not listed (RULE_LIST %d, last id %u)",
+			r.id, ret, ret > 0 ? got[(ret < AIODEV_MAX_RULES ? ret : AIODEV_MAX_RULES) - 1].id : 0);
 
 	/* Nothing stays behind: no rule, none of our distributions. */
 	for (d = 0; d < NDEV; d++) {
@@ -1881,7 +1889,8 @@ static void rw_phase(struct rworker *rw)
 			if (got[i].id == r->id)
 				break;
 		if (i >= ret || i > AIODEV_MAX_RULES)
-			st_fail(run, "rule worker: rule %u not listed", r->id);
+			st_fail(run, "rule worker: rule %u not listed on aiodev%d (RULE_LIST %d, epoch %u)",
+				r->id, dev, ret, e0);
 		else if (got[i].matched != rr.matched ||
 			 got[i].applied != rr.applied)
 			st_fail(run, "rule worker: rule %u matched %llu, applied %llu; we counted %llu, %llu",
