@@ -84,6 +84,7 @@ struct aiodev_fate {
 	u32 data_len;		/* bytes its completion moves */
 	int error;		/* the errno it reports, or 0: the bytes moved */
 	u8 outcome;		/* enum aiodev_req_outcome */
+	bool hold;		/* parked until released; fire_ns: safety */
 	u32 rule_id;		/* the rule that decided it, or 0 */
 };
 
@@ -165,6 +166,13 @@ struct aiodev_device {
 	/* Completed reads whose pages must be dirtied where sleeping is ok. */
 	struct llist_head release_list;
 	struct work_struct release_work;
+
+	/* Held requests by hold id (struct aiodev_hold), of every file. */
+	struct xarray held;
+	u32 held_next;
+	atomic_t nr_holds;		/* entries: at most AIODEV_MAX_HELD */
+	atomic_t nr_held;		/* in the HELD state */
+	wait_queue_head_t held_wq;	/* HELD_WAIT and EPOLLPRI */
 };
 
 /* Per open file: its requests, completion ring and wait queues. */
@@ -221,6 +229,12 @@ long aiodev_getevents(struct aiodev_context *ctx,
 		      struct aiodev_event __user *uevents,
 		      u32 min_nr, u32 max_nr, s64 timeout_nsec);
 int aiodev_cancel(struct aiodev_context *ctx, u64 id);
+long aiodev_held_list(struct aiodev_device *dev,
+		      struct aiodev_held __user *uheld, u32 nr);
+long aiodev_held_wait(struct aiodev_device *dev, u32 min_nr,
+		      s64 timeout_nsec);
+long aiodev_release_held(struct aiodev_device *dev,
+			 const struct aiodev_release *rel, u32 nr, bool all);
 __poll_t aiodev_context_poll(struct aiodev_context *ctx);
 void aiodev_context_stats(struct aiodev_context *ctx,
 			  struct aiodev_counters *out);

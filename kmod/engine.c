@@ -11,16 +11,23 @@
  *    refuse it instead: it is undone as if never submitted.
  *  arm, under the ctx->reqs lock                                  -> PENDING
  *    start its hrtimer at min(completion time, deadline); a request due
- *    at once (latency 0) goes straight to FIRED, without a timer.
+ *    at once (latency 0) goes straight to FIRED, without a timer. A request
+ *    a rule holds goes to HELD instead, listed in dev->held, its timer at
+ *    the rule's safety deadline if it has one.
  *
  *  PENDING --hrtimer fires (hard irq)-------------------------> FIRED
  *  PENDING --cancel: CANCEL ioctl, io_cancel(), a signal to a
  *            synchronous reader, or close------------------------> CANCELLED
- *    Both sides claim the request with one cmpxchg, so exactly one wins and
+ *  HELD    --AIODEV_IOC_RELEASE, with a result-----------------> FIRED
+ *  HELD    --AIODEV_IOC_RELEASE, cancel; or any cancel above-----> CANCELLED
+ *  HELD    --the safety deadline's hrtimer (-ETIMEDOUT)--------> FIRED
+ *    All sides claim the request with one cmpxchg, so exactly one wins and
  *    the request completes exactly once. Cancellers claim under the
  *    ctx->reqs lock, which also covers arming, so hrtimer_try_to_cancel()
  *    is enough to keep a claimed request from firing. io_cancel() can find
  *    a kiocb before it is armed: NEW -> CANCELLED, and arming completes it.
+ *    A release claims under the dev->held lock, which keeps the request
+ *    alive: completion takes it out of dev->held before freeing it.
  *
  *  FIRED or CANCELLED: the winner pushes the request on the device's
  *    lock-free done_list and schedules the device's tasklet; nothing more
@@ -64,6 +71,7 @@
 enum aiodev_req_state {
 	AIODEV_STATE_NEW,
 	AIODEV_STATE_PENDING,
+	AIODEV_STATE_HELD,
 	AIODEV_STATE_FIRED,
 	AIODEV_STATE_CANCELLED,
 };
@@ -118,7 +126,15 @@ struct aiodev_request {
 	unsigned int nr_charged;
 	/* Bytes moved so far: the tasklet may take several runs for one. */
 	u32 moved;
+	/* Its id in dev->held, or 0 if it was never to be held. */
+	u32 hold_id;
 	struct bio_vec inline_bvecs[AIODEV_INLINE_BVECS];
+};
+
+/* What the control interface knows of a held request, in dev->held. */
+struct aiodev_hold {
+	struct aiodev_request *req;
+	struct pid *tgid;		/* who submitted it */
 };
 
 static struct kmem_cache *aiodev_req_cache;
@@ -309,6 +325,57 @@ static void aiodev_release_work(struct work_struct *work)
 	}
 }
 
+/* ---- holding ---------------------------------------------------------- */
+
+/*
+ * Give a request that is to be held its entry in dev->held, before it is
+ * armed: it is listed and releasable once it is HELD.
+ */
+static int aiodev_hold_prepare(struct aiodev_request *req)
+{
+	struct aiodev_device *dev = req->ctx->dev;
+	struct aiodev_hold *hold;
+	int ret;
+
+	if (atomic_inc_return(&dev->nr_holds) > AIODEV_MAX_HELD) {
+		atomic_dec(&dev->nr_holds);
+		return -EBUSY;
+	}
+	hold = kmalloc(sizeof(*hold), GFP_KERNEL_ACCOUNT);
+	if (!hold) {
+		atomic_dec(&dev->nr_holds);
+		return -ENOMEM;
+	}
+	hold->req = req;
+	hold->tgid = get_pid(task_tgid(current));
+	ret = xa_alloc_cyclic_irq(&dev->held, &req->hold_id, hold,
+				  XA_LIMIT(1, U32_MAX), &dev->held_next,
+				  GFP_KERNEL_ACCOUNT);
+	if (ret < 0) {
+		put_pid(hold->tgid);
+		kfree(hold);
+		atomic_dec(&dev->nr_holds);
+		req->hold_id = 0;
+		return ret;
+	}
+	return 0;
+}
+
+/* Forget a request's hold entry: before it is freed. Any context. */
+static void aiodev_hold_drop(struct aiodev_request *req)
+{
+	struct aiodev_device *dev = req->ctx->dev;
+	struct aiodev_hold *hold;
+	unsigned long flags;
+
+	xa_lock_irqsave(&dev->held, flags);
+	hold = __xa_erase(&dev->held, req->hold_id);
+	xa_unlock_irqrestore(&dev->held, flags);
+	put_pid(hold->tgid);
+	kfree(hold);
+	atomic_dec(&dev->nr_holds);
+}
+
 /* ---- claiming and completion ------------------------------------------ */
 
 /*
@@ -330,14 +397,53 @@ static void aiodev_queue_done(struct aiodev_request *req)
 		aiodev_defer_completions(dev);
 }
 
+/*
+ * A result other than the planned one, for a request claimed by a release
+ * or by its safety deadline (the claim makes the caller its only writer).
+ */
+static void aiodev_req_set_result(struct aiodev_request *req, u16 kind,
+				  s32 error, u32 bytes)
+{
+	switch (kind) {
+	case AIODEV_RELEASE_OK:
+		req->outcome = AIODEV_OUTCOME_OK;
+		req->error = 0;
+		req->data_len = req->len;
+		break;
+	case AIODEV_RELEASE_ERROR:
+		req->outcome = AIODEV_OUTCOME_FAULT;
+		req->error = -error;
+		req->data_len = 0;
+		break;
+	case AIODEV_RELEASE_SHORT:
+		req->outcome = AIODEV_OUTCOME_OK;
+		req->error = 0;
+		req->data_len = min(bytes, req->len);
+		break;
+	case AIODEV_RELEASE_TORN:
+		req->outcome = AIODEV_OUTCOME_FAULT;
+		req->error = -error;
+		req->data_len = min(bytes, req->len);
+		break;
+	}
+}
+
 static enum hrtimer_restart aiodev_timer_fn(struct hrtimer *timer)
 {
 	struct aiodev_request *req =
 		container_of(timer, struct aiodev_request, timer);
+	int old = atomic_read(&req->state);
 
-	if (atomic_cmpxchg(&req->state, AIODEV_STATE_PENDING,
-			   AIODEV_STATE_FIRED) != AIODEV_STATE_PENDING)
-		return HRTIMER_NORESTART;
+	do {
+		if (old != AIODEV_STATE_PENDING && old != AIODEV_STATE_HELD)
+			return HRTIMER_NORESTART;
+	} while (!atomic_try_cmpxchg(&req->state, &old, AIODEV_STATE_FIRED));
+	/* A held request's safety deadline: it times out, as any would. */
+	if (old == AIODEV_STATE_HELD) {
+		atomic_dec(&req->ctx->dev->nr_held);
+		aiodev_req_set_result(req, AIODEV_RELEASE_ERROR, ETIMEDOUT, 0);
+		req->outcome = AIODEV_OUTCOME_TIMEOUT;
+	}
 	if (trace_aiodev_timer_fire_enabled())
 		trace_aiodev_timer_fire(req->ctx->dev->index, req->id,
 					ktime_get_ns() - req->expires_ns);
@@ -357,14 +463,17 @@ static int aiodev_cancel_locked(struct aiodev_request *req)
 	int old = atomic_read(&req->state);
 
 	do {
-		if (old != AIODEV_STATE_NEW && old != AIODEV_STATE_PENDING)
+		if (old != AIODEV_STATE_NEW && old != AIODEV_STATE_PENDING &&
+		    old != AIODEV_STATE_HELD)
 			return -EALREADY;
 	} while (!atomic_try_cmpxchg(&req->state, &old,
 				     AIODEV_STATE_CANCELLED));
 
 	trace_aiodev_cancel(req->ctx->dev->index, req->id,
-			    old == AIODEV_STATE_PENDING);
-	if (old == AIODEV_STATE_PENDING) {
+			    old != AIODEV_STATE_NEW);
+	if (old == AIODEV_STATE_HELD)
+		atomic_dec(&req->ctx->dev->nr_held);
+	if (old != AIODEV_STATE_NEW) {
 		hrtimer_try_to_cancel(&req->timer);
 		aiodev_queue_done(req);
 	}
@@ -453,9 +562,12 @@ static void aiodev_complete(struct aiodev_request *req)
 	bool last;
 	u64 now;
 
-	if (cancelled) {
-		/* Wait out a timer callback that lost the claim. */
+	/* Wait out a timer callback that lost the claim. */
+	if (cancelled || req->hold_id)
 		hrtimer_cancel(&req->timer);
+	if (req->hold_id)
+		aiodev_hold_drop(req);
+	if (cancelled) {
 		result = -ECANCELED;
 	} else {
 		/* Not a ?: : u32 and int would meet as unsigned. */
@@ -690,6 +802,8 @@ put_pages:
 /* Undo aiodev_req_create() of a request that was never armed. */
 static void aiodev_req_destroy(struct aiodev_request *req)
 {
+	if (req->hold_id)
+		aiodev_hold_drop(req);
 	xa_erase_irq(&req->ctx->reqs, aiodev_id_to_index(req->id));
 	aiodev_put_pages(req, false);
 	aiodev_uncharge(req);
@@ -714,6 +828,8 @@ static int aiodev_req_decide(struct aiodev_request *req,
 	int ret;
 
 	ret = aiodev_fate_decide(req->ctx->dev, &q, fate);
+	if (!ret && fate->hold)
+		ret = aiodev_hold_prepare(req);
 	if (ret) {
 		aiodev_req_destroy(req);
 		return ret;
@@ -744,13 +860,23 @@ static void aiodev_req_arm(struct aiodev_request *req,
 	 * claimed as its callback would, and with bottom halves off here the
 	 * tasklet runs at local_bh_enable() rather than in ksoftirqd.
 	 */
-	state = fire_ns ? AIODEV_STATE_PENDING : AIODEV_STATE_FIRED;
+	if (fate->hold)
+		state = AIODEV_STATE_HELD;
+	else
+		state = fire_ns ? AIODEV_STATE_PENDING : AIODEV_STATE_FIRED;
 	local_bh_disable();
 	xa_lock_irq(&ctx->reqs);
 	if (atomic_cmpxchg(&req->state, AIODEV_STATE_NEW, state) !=
 	    AIODEV_STATE_NEW) {
 		/* io_cancel() found the kiocb before we got here */
 		aiodev_queue_done(req);
+	} else if (fate->hold) {
+		/* Parked: only a release, a cancel or its safety deadline end it. */
+		atomic_inc(&ctx->dev->nr_held);
+		wake_up(&ctx->dev->held_wq);
+		if (fire_ns)
+			hrtimer_start(&req->timer, ns_to_ktime(req->expires_ns),
+				      HRTIMER_MODE_ABS);
 	} else if (fire_ns) {
 		hrtimer_start(&req->timer, ns_to_ktime(req->expires_ns),
 			      HRTIMER_MODE_ABS);
@@ -1137,7 +1263,146 @@ __poll_t aiodev_context_poll(struct aiodev_context *ctx)
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	if (READ_ONCE(ctx->nowait_refused))
 		mask |= EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
+	if (atomic_read(&ctx->dev->nr_held))
+		mask |= EPOLLPRI;
 	return mask;
+}
+
+/* ---- the control interface of held requests --------------------------- */
+
+static enum aiodev_path aiodev_req_path(const struct aiodev_request *req)
+{
+	switch (req->origin) {
+	case AIODEV_ORIGIN_IOCTL:
+		return AIODEV_PATH_IOCTL;
+	case AIODEV_ORIGIN_AIO:
+		return AIODEV_PATH_AIO;
+	default:
+		return AIODEV_PATH_SYNC;
+	}
+}
+
+long aiodev_held_list(struct aiodev_device *dev,
+		      struct aiodev_held __user *uheld, u32 nr)
+{
+	struct aiodev_held *out = NULL;
+	struct aiodev_hold *hold;
+	unsigned long index;
+	u32 n = 0, total = 0;
+	long ret = 0;
+
+	nr = min_t(u32, nr, AIODEV_MAX_HELD);
+	if (nr) {
+		out = kvcalloc(nr, sizeof(*out), GFP_KERNEL);
+		if (!out)
+			return -ENOMEM;
+	}
+	xa_lock_irq(&dev->held);
+	xa_for_each(&dev->held, index, hold) {
+		struct aiodev_request *req = hold->req;
+
+		/* Entries of requests being armed or completed are no holds. */
+		if (atomic_read(&req->state) != AIODEV_STATE_HELD)
+			continue;
+		total++;
+		if (n == nr)
+			continue;
+		out[n++] = (struct aiodev_held) {
+			.hold_id = req->hold_id,
+			.id = req->id,
+			.user_data = req->origin == AIODEV_ORIGIN_IOCTL ?
+				     req->user_data : 0,
+			.offset = req->offset,
+			.len = req->len,
+			.op = req->op,
+			.path = aiodev_req_path(req),
+			.tgid = pid_vnr(hold->tgid),
+			.since_ns = req->submit_ns,
+		};
+	}
+	xa_unlock_irq(&dev->held);
+	if (n && copy_to_user(uheld, out, n * sizeof(*out)))
+		ret = -EFAULT;
+	kvfree(out);
+	return ret ?: total;
+}
+
+long aiodev_held_wait(struct aiodev_device *dev, u32 min_nr,
+		      s64 timeout_nsec)
+{
+	long ret;
+
+	if (timeout_nsec < 0)
+		ret = wait_event_interruptible(dev->held_wq,
+					       atomic_read(&dev->nr_held) >= min_nr);
+	else if (timeout_nsec)
+		ret = wait_event_interruptible_hrtimeout(dev->held_wq,
+							 atomic_read(&dev->nr_held) >= min_nr,
+							 ns_to_ktime(timeout_nsec));
+	else
+		ret = atomic_read(&dev->nr_held) >= min_nr ? 0 : -ETIME;
+	/* A relative timeout must not restart from scratch: like GETEVENTS. */
+	if (ret == -ERESTARTSYS)
+		return -EINTR;
+	if (ret == -ETIME)
+		return -ETIMEDOUT;
+	return ret ?: atomic_read(&dev->nr_held);
+}
+
+/*
+ * Release one held request with @rel's result; -ENOENT if the device holds
+ * no request by that id (any more). The caller holds the dev->held lock.
+ */
+static int aiodev_release_one(struct aiodev_device *dev,
+			      struct aiodev_hold *hold,
+			      const struct aiodev_release *rel)
+{
+	struct aiodev_request *req = hold->req;
+	int to = rel->kind == AIODEV_RELEASE_CANCEL ? AIODEV_STATE_CANCELLED :
+						       AIODEV_STATE_FIRED;
+
+	/* Against a cancel or the safety deadline: exactly one claims it. */
+	if (atomic_cmpxchg(&req->state, AIODEV_STATE_HELD, to) !=
+	    AIODEV_STATE_HELD)
+		return -ENOENT;
+	atomic_dec(&dev->nr_held);
+	if (to == AIODEV_STATE_CANCELLED)
+		trace_aiodev_cancel(dev->index, req->id, true);
+	else
+		aiodev_req_set_result(req, rel->kind, rel->error, rel->bytes);
+	hrtimer_try_to_cancel(&req->timer);
+	/* In release order: the tasklet takes done_list first in, first out. */
+	aiodev_queue_done(req);
+	return 0;
+}
+
+long aiodev_release_held(struct aiodev_device *dev,
+			 const struct aiodev_release *rel, u32 nr, bool all)
+{
+	static const struct aiodev_release planned;
+	struct aiodev_hold *hold;
+	unsigned long index;
+	u32 done = 0, i;
+	int ret = 0;
+
+	/* Bottom halves off: the tasklet runs once, for all, at the end. */
+	local_bh_disable();
+	xa_lock_irq(&dev->held);
+	if (all) {
+		xa_for_each(&dev->held, index, hold)
+			if (!aiodev_release_one(dev, hold, &planned))
+				done++;
+	}
+	for (i = 0; i < nr; i++) {
+		hold = xa_load(&dev->held, rel[i].hold_id);
+		ret = hold ? aiodev_release_one(dev, hold, &rel[i]) : -ENOENT;
+		if (ret)
+			break;
+		done++;
+	}
+	xa_unlock_irq(&dev->held);
+	local_bh_enable();
+	return done || all ? done : ret;
 }
 
 /* ---- contexts --------------------------------------------------------- */
@@ -1235,6 +1500,9 @@ void aiodev_device_engine_init(struct aiodev_device *dev)
 	tasklet_setup(&dev->done_tasklet, aiodev_done_tasklet);
 	init_llist_head(&dev->release_list);
 	INIT_WORK(&dev->release_work, aiodev_release_work);
+	/* Irq-safe: completions drop their hold from the tasklet. */
+	xa_init_flags(&dev->held, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_IRQ);
+	init_waitqueue_head(&dev->held_wq);
 }
 
 /* All files are closed: nothing can queue more work. */
@@ -1242,6 +1510,8 @@ void aiodev_device_engine_exit(struct aiodev_device *dev)
 {
 	tasklet_kill(&dev->done_tasklet);
 	flush_work(&dev->release_work);
+	WARN_ON_ONCE(!xa_empty(&dev->held));
+	xa_destroy(&dev->held);
 }
 
 int aiodev_engine_init(void)

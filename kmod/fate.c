@@ -354,6 +354,13 @@ int aiodev_fate_decide(struct aiodev_device *dev,
 	if (ret)
 		return ret;
 
+	/* Held: no latency, no deadline but the rule's safety one. */
+	if (e && (e->rule.flags & AIODEV_RULE_HOLD)) {
+		f->hold = true;
+		f->fire_ns = e->rule.hold_nsec;
+		return 0;
+	}
+
 deadline:
 	/* The deadline wins a tie: completion must come strictly before. */
 	if (timeout && (timeout <= latency ||
@@ -521,6 +528,14 @@ static int aiodev_rule_check(struct aiodev_device *dev,
 		return -EINVAL;
 	if ((r->flags & AIODEV_RULE_PROB) ? r->prob_ppm > AIODEV_PPM :
 					    r->prob_ppm)
+		return -EINVAL;
+	if ((r->flags & AIODEV_RULE_HOLD) ? r->hold_nsec > AIODEV_MAX_NSEC :
+					    r->hold_nsec)
+		return -EINVAL;
+	/* A held request gets its time from the release: no latency. */
+	if ((r->flags & AIODEV_RULE_HOLD) &&
+	    (r->latency_kind != AIODEV_LATENCY_DEFAULT ||
+	     r->result_kind == AIODEV_RESULT_REFUSE))
 		return -EINVAL;
 	return aiodev_rule_check_action(r);
 }

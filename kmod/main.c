@@ -91,6 +91,7 @@ static __poll_t aiodev_poll(struct file *file, poll_table *wait)
 
 	poll_wait(file, &ctx->event_wq, wait);
 	poll_wait(file, &ctx->slot_wq, wait);
+	poll_wait(file, &ctx->dev->held_wq, wait);
 	return aiodev_context_poll(ctx);
 }
 
@@ -143,7 +144,7 @@ static long aiodev_ioctl_info(struct aiodev_context *ctx, void __user *arg)
 		.features = AIODEV_FEAT_NOP | AIODEV_FEAT_EVENTFD |
 			    AIODEV_FEAT_JITTER | AIODEV_FEAT_FAULTS |
 			    AIODEV_FEAT_CANCEL | AIODEV_FEAT_RULES |
-			    AIODEV_FEAT_DISTS,
+			    AIODEV_FEAT_DISTS | AIODEV_FEAT_HOLD,
 		.size_bytes = dev->store.size,
 		.max_io_bytes = AIODEV_MAX_IO_BYTES,
 		.queue_depth = ctx->depth,
@@ -231,6 +232,79 @@ static long aiodev_ioctl_rule_list(struct aiodev_context *ctx,
 		ret = -EFAULT;
 	kfree(rules);
 	return ret ?: nr;
+}
+
+static long aiodev_ioctl_held_list(struct aiodev_context *ctx,
+				   void __user *arg)
+{
+	struct aiodev_held_list l;
+
+	if (copy_from_user(&l, arg, sizeof(l)))
+		return -EFAULT;
+	if (l.flags)
+		return -EINVAL;
+	return aiodev_held_list(ctx->dev, u64_to_user_ptr(l.held), l.nr);
+}
+
+static long aiodev_ioctl_held_wait(struct aiodev_context *ctx,
+				   void __user *arg)
+{
+	struct aiodev_held_wait w;
+
+	if (copy_from_user(&w, arg, sizeof(w)))
+		return -EFAULT;
+	if (w.flags || !w.min_nr || w.min_nr > AIODEV_MAX_HELD)
+		return -EINVAL;
+	return aiodev_held_wait(ctx->dev, w.min_nr, w.timeout_nsec);
+}
+
+static bool aiodev_release_ok(const struct aiodev_release *r)
+{
+	bool err = r->kind == AIODEV_RELEASE_ERROR ||
+		   r->kind == AIODEV_RELEASE_TORN;
+	bool bytes = r->kind == AIODEV_RELEASE_SHORT ||
+		     r->kind == AIODEV_RELEASE_TORN;
+
+	if (r->kind > AIODEV_RELEASE_CANCEL || r->__pad || r->__reserved)
+		return false;
+	if (err ? r->error < 1 || r->error > AIODEV_MAX_ERRNO : r->error)
+		return false;
+	return bytes || !r->bytes;
+}
+
+static long aiodev_ioctl_release(struct file *file, void __user *arg)
+{
+	struct aiodev_context *ctx = file->private_data;
+	struct aiodev_release *rel = NULL;
+	struct aiodev_release_list l;
+	bool all;
+	long ret;
+	u32 i;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (copy_from_user(&l, arg, sizeof(l)))
+		return -EFAULT;
+	all = l.flags & AIODEV_RELEASE_ALL;
+	if ((l.flags & ~AIODEV_RELEASE_ALL) || (all ? l.nr : !l.nr) ||
+	    l.nr > AIODEV_MAX_HELD)
+		return -EINVAL;
+	if (l.nr) {
+		rel = vmemdup_array_user(u64_to_user_ptr(l.releases), l.nr,
+					 sizeof(*rel));
+		if (IS_ERR(rel))
+			return PTR_ERR(rel);
+	}
+	/* Every entry checked before any is released. */
+	for (i = 0; i < l.nr; i++) {
+		if (!aiodev_release_ok(&rel[i])) {
+			kvfree(rel);
+			return -EINVAL;
+		}
+	}
+	ret = aiodev_release_held(ctx->dev, rel, l.nr, all);
+	kvfree(rel);
+	return ret;
 }
 
 /* Changes of the rules and distributions, one writer at a time. */
@@ -336,6 +410,12 @@ static long aiodev_ioctl(struct file *file, unsigned int cmd,
 		return aiodev_ioctl_rules(file, cmd, uarg);
 	case AIODEV_IOC_RULE_LIST:
 		return aiodev_ioctl_rule_list(ctx, uarg);
+	case AIODEV_IOC_HELD_LIST:
+		return aiodev_ioctl_held_list(ctx, uarg);
+	case AIODEV_IOC_HELD_WAIT:
+		return aiodev_ioctl_held_wait(ctx, uarg);
+	case AIODEV_IOC_RELEASE:
+		return aiodev_ioctl_release(file, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -37,6 +37,7 @@
 #define AIODEV_FEAT_CANCEL	_BITULL(4)	/* AIODEV_IOC_CANCEL */
 #define AIODEV_FEAT_RULES	_BITULL(5)	/* AIODEV_IOC_RULE_*, aiodev_config.seed */
 #define AIODEV_FEAT_DISTS	_BITULL(6)	/* AIODEV_IOC_DIST_SET, AIODEV_LATENCY_DIST */
+#define AIODEV_FEAT_HOLD	_BITULL(7)	/* AIODEV_RULE_HOLD, AIODEV_IOC_HELD_*, _RELEASE */
 
 /**
  * enum aiodev_op - what a request does when it completes successfully
@@ -291,7 +292,10 @@ enum aiodev_latency_kind {
  *	completion for io_uring, the syscall's error for read/write).
  *
  * A request whose deadline comes first still fails with -ETIMEDOUT, except
- * one refused at submission.
+ * one refused at submission, or held (AIODEV_RULE_HOLD): a held request has
+ * no latency and no deadline of its own, only the rule's @hold_nsec; it
+ * ends when released (AIODEV_IOC_RELEASE) with this result or another,
+ * cancelled, or at @hold_nsec.
  */
 enum aiodev_result_kind {
 	AIODEV_RESULT_DEFAULT = 0,
@@ -305,7 +309,8 @@ enum aiodev_result_kind {
 
 /* Bits of aiodev_rule.flags. */
 #define AIODEV_RULE_PROB	_BITUL(0)	/* @prob_ppm is a condition */
-#define AIODEV_RULE_FLAGS_ALL	AIODEV_RULE_PROB
+#define AIODEV_RULE_HOLD	_BITUL(1)	/* park the request: AIODEV_IOC_RELEASE */
+#define AIODEV_RULE_FLAGS_ALL	(AIODEV_RULE_PROB | AIODEV_RULE_HOLD)
 
 /**
  * struct aiodev_rule - a rule: which requests it matches and their fate
@@ -344,6 +349,9 @@ enum aiodev_result_kind {
  * @matched: output: requests that met every condition before the counters
  *	and the probability (@skip, @every, @count, @prob_ppm) were applied.
  * @applied: output: requests whose fate the rule decided.
+ * @hold_nsec: with AIODEV_RULE_HOLD, a safety deadline (0: none): a request
+ *	still held that long after its submission fails with -ETIMEDOUT.
+ *	At most AIODEV_MAX_NSEC; zero without AIODEV_RULE_HOLD.
  * @__reserved: must be zero.
  *
  * A device holds up to AIODEV_MAX_RULES rules, in the order they were
@@ -376,7 +384,8 @@ struct aiodev_rule {
 	char dist[AIODEV_NAME_LEN];
 	__u64 matched;
 	__u64 applied;
-	__u64 __reserved[4];
+	__u64 hold_nsec;
+	__u64 __reserved[3];
 };
 
 /**
@@ -432,6 +441,129 @@ struct aiodev_dist {
 	__u32 nr_buckets;
 	__u32 flags;
 	__u64 __reserved[2];
+};
+
+/* Requests a device may hold at once; a hold past it refuses with -EBUSY. */
+#define AIODEV_MAX_HELD		4096
+
+/**
+ * struct aiodev_held - a held request, as AIODEV_IOC_HELD_LIST reports it
+ * @hold_id: the device-wide id AIODEV_IOC_RELEASE takes; never zero.
+ * @id: the request's own id (for its file: CANCEL, events).
+ * @user_data: the request's cookie (AIODEV_PATH_IOCTL; 0 for the others).
+ * @offset: where it reads or writes.
+ * @len: how many bytes.
+ * @op: an &enum aiodev_op.
+ * @path: an &enum aiodev_path.
+ * @tgid: the process that submitted it, as the caller sees it (0 if not
+ *	visible from the caller's pid namespace).
+ * @__pad: zero.
+ * @since_ns: when it was submitted, and held (CLOCK_MONOTONIC).
+ */
+struct aiodev_held {
+	__u64 hold_id;
+	__u64 id;
+	__u64 user_data;
+	__u64 offset;
+	__u32 len;
+	__u16 op;
+	__u16 path;
+	__s32 tgid;
+	__u32 __pad;
+	__u64 since_ns;
+};
+
+/**
+ * struct aiodev_held_list - argument of AIODEV_IOC_HELD_LIST
+ * @held: user address of an array of @nr &struct aiodev_held.
+ * @nr: room in @held (0: just count).
+ * @flags: must be zero.
+ *
+ * Copies the device's held requests, oldest hold first, and returns how
+ * many the device holds (only @nr are copied).
+ */
+struct aiodev_held_list {
+	__u64 held;
+	__u32 nr;
+	__u32 flags;
+};
+
+/**
+ * struct aiodev_held_wait - argument of AIODEV_IOC_HELD_WAIT
+ * @min_nr: wait until the device holds at least this many requests,
+ *	1 to AIODEV_MAX_HELD.
+ * @flags: must be zero.
+ * @timeout_nsec: longest wait; negative: no limit; 0: don't wait.
+ *
+ * Returns how many requests the device holds, at least @min_nr; or
+ * -ETIMEDOUT when the timeout passes first, -EINTR on a signal. poll(2)
+ * reports EPOLLPRI while the device holds any request.
+ */
+struct aiodev_held_wait {
+	__u32 min_nr;
+	__u32 flags;
+	__s64 timeout_nsec;
+};
+
+/**
+ * enum aiodev_release_kind - how a released request ends
+ * @AIODEV_RELEASE_PLANNED: as decided at submission (its rule's result, or
+ *	the device's fault plan, or success).
+ * @AIODEV_RELEASE_OK: success: all its bytes move.
+ * @AIODEV_RELEASE_ERROR: fails with -@error, moving no data.
+ * @AIODEV_RELEASE_SHORT: succeeds with its first @bytes moved.
+ * @AIODEV_RELEASE_TORN: its first @bytes move, then it fails with -@error.
+ * @AIODEV_RELEASE_CANCEL: cancelled: -ECANCELED, no data, counted cancelled.
+ */
+enum aiodev_release_kind {
+	AIODEV_RELEASE_PLANNED = 0,
+	AIODEV_RELEASE_OK = 1,
+	AIODEV_RELEASE_ERROR = 2,
+	AIODEV_RELEASE_SHORT = 3,
+	AIODEV_RELEASE_TORN = 4,
+	AIODEV_RELEASE_CANCEL = 5,
+};
+
+/**
+ * struct aiodev_release - one request to release
+ * @hold_id: from AIODEV_IOC_HELD_LIST.
+ * @kind: an &enum aiodev_release_kind.
+ * @__pad: must be zero.
+ * @error: positive errno, 1 to AIODEV_MAX_ERRNO, for _ERROR and _TORN;
+ *	otherwise zero.
+ * @bytes: for _SHORT and _TORN; otherwise zero.
+ * @__reserved: must be zero.
+ */
+struct aiodev_release {
+	__u64 hold_id;
+	__u16 kind;
+	__u16 __pad;
+	__s32 error;
+	__u32 bytes;
+	__u32 __reserved;
+};
+
+/* Bits of aiodev_release_list.flags. */
+#define AIODEV_RELEASE_ALL	_BITUL(0)	/* every held request, planned */
+
+/**
+ * struct aiodev_release_list - argument of AIODEV_IOC_RELEASE
+ * @releases: user address of an array of @nr &struct aiodev_release.
+ * @nr: 1 to AIODEV_MAX_HELD; 0 with AIODEV_RELEASE_ALL.
+ * @flags: AIODEV_RELEASE_ALL, or zero.
+ *
+ * Every entry is checked first (-EINVAL changes nothing). Then the
+ * requests are released in the given order, and complete in that order on
+ * every path. The call stops at a hold id the device does not hold (never
+ * held, released or cancelled already, or timed out) and returns how many
+ * were released, or -ENOENT if that was the first. With AIODEV_RELEASE_ALL
+ * every held request is released, oldest hold first, and the count
+ * returned.
+ */
+struct aiodev_release_list {
+	__u64 releases;
+	__u32 nr;
+	__u32 flags;
 };
 
 /**
@@ -513,5 +645,12 @@ struct aiodev_stats {
 #define AIODEV_IOC_RULE_LIST	_IOW(AIODEV_IOC_MAGIC, 0x0A, struct aiodev_rule_list)
 #define AIODEV_IOC_DIST_SET	_IOW(AIODEV_IOC_MAGIC, 0x0B, struct aiodev_dist)
 #define AIODEV_IOC_RULE_LOAD	_IOW(AIODEV_IOC_MAGIC, 0x0C, struct aiodev_rule_list)
+/*
+ * Held requests, of any file of the device. HELD_LIST and HELD_WAIT on any
+ * file; RELEASE needs one opened for writing (else -EBADF).
+ */
+#define AIODEV_IOC_HELD_LIST	_IOW(AIODEV_IOC_MAGIC, 0x0D, struct aiodev_held_list)
+#define AIODEV_IOC_HELD_WAIT	_IOW(AIODEV_IOC_MAGIC, 0x0E, struct aiodev_held_wait)
+#define AIODEV_IOC_RELEASE	_IOW(AIODEV_IOC_MAGIC, 0x0F, struct aiodev_release_list)
 
 #endif /* _UAPI_LINUX_AIODEV_H */
