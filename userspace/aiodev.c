@@ -45,6 +45,8 @@ static const char main_usage[] =
 "  rule     add, list, delete rules deciding matching requests' fates\n"
 "  scenario load a file of rules at once\n"
 "  latency  define latency distributions for rules\n"
+"  held     list the requests rules hold, or wait for them\n"
+"  release  let held requests complete, in order, with chosen results\n"
 "  help     show this help, or `aiodev help <command>`\n"
 "\n"
 "Every command takes -d N (/dev/aiodevN, default 0) or -d PATH.\n"
@@ -145,6 +147,7 @@ static int cmd_info(int argc, char **argv)
 		{ AIODEV_FEAT_CANCEL, "cancel" },
 		{ AIODEV_FEAT_RULES, "rules" },
 		{ AIODEV_FEAT_DISTS, "distributions" },
+		{ AIODEV_FEAT_HOLD, "hold" },
 	};
 	struct aiodev_info info;
 	struct device_arg dev;
@@ -1730,6 +1733,8 @@ static const struct command commands[] = {
 	{ "rule", cmd_rule, rule_usage },
 	{ "scenario", cmd_scenario, scenario_usage },
 	{ "latency", cmd_latency, latency_usage },
+	{ "held", cmd_held, held_usage },
+	{ "release", cmd_release, release_usage },
 };
 
 static const struct command *find_command(const char *name)

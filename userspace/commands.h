@@ -15,4 +15,10 @@ int cmd_scenario(int argc, char **argv);
 extern const char latency_usage[];
 int cmd_latency(int argc, char **argv);
 
+/* held.c */
+extern const char held_usage[];
+extern const char release_usage[];
+int cmd_held(int argc, char **argv);
+int cmd_release(int argc, char **argv);
+
 #endif /* AIODEV_COMMANDS_H */

@@ -143,3 +143,40 @@ int aiodev_dist_set(int fd, const char *name,
 	strncpy(dist.name, name, sizeof(dist.name));
 	return result_of(ioctl(fd, AIODEV_IOC_DIST_SET, &dist));
 }
+
+int aiodev_held_list(int fd, struct aiodev_held *held, unsigned int nr)
+{
+	struct aiodev_held_list list = {
+		.held = (uint64_t)(uintptr_t)held,
+		.nr = nr,
+	};
+
+	return result_of(ioctl(fd, AIODEV_IOC_HELD_LIST, &list));
+}
+
+int aiodev_held_wait(int fd, unsigned int min_nr, int64_t timeout_ns)
+{
+	struct aiodev_held_wait wait = {
+		.min_nr = min_nr,
+		.timeout_nsec = timeout_ns,
+	};
+
+	return result_of(ioctl(fd, AIODEV_IOC_HELD_WAIT, &wait));
+}
+
+int aiodev_release(int fd, const struct aiodev_release *rel, unsigned int nr)
+{
+	struct aiodev_release_list list = {
+		.releases = (uint64_t)(uintptr_t)rel,
+		.nr = nr,
+	};
+
+	return result_of(ioctl(fd, AIODEV_IOC_RELEASE, &list));
+}
+
+int aiodev_release_all(int fd)
+{
+	struct aiodev_release_list list = { .flags = AIODEV_RELEASE_ALL };
+
+	return result_of(ioctl(fd, AIODEV_IOC_RELEASE, &list));
+}

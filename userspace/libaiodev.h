@@ -114,6 +114,24 @@ int aiodev_dist_set(int fd, const char *name,
 		    const struct aiodev_dist_bucket *buckets, unsigned int nr);
 
 /*
+ * Held requests (rules with AIODEV_RULE_HOLD), of any file of the device.
+ *
+ * aiodev_held_list() copies up to @nr of them and returns how many the
+ * device holds, or a negative errno. aiodev_held_wait() waits until the
+ * device holds at least @min_nr (timeout as for aiodev_getevents(); 0: don't
+ * wait) and returns how many, or -ETIMEDOUT, -EINTR or another negative
+ * errno. aiodev_release() releases @nr requests in that order (each with its
+ * result, see struct aiodev_release) and returns how many were released, or
+ * a negative errno; aiodev_release_all() releases every held request with
+ * its planned result and returns how many. Releasing needs a file opened
+ * for writing.
+ */
+int aiodev_held_list(int fd, struct aiodev_held *held, unsigned int nr);
+int aiodev_held_wait(int fd, unsigned int min_nr, int64_t timeout_ns);
+int aiodev_release(int fd, const struct aiodev_release *rel, unsigned int nr);
+int aiodev_release_all(int fd);
+
+/*
  * Fill @stats with the device's and this context's counters
  * (AIODEV_IOC_GET_STATS). Returns 0 or a negative errno.
  */

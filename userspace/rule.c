@@ -58,6 +58,11 @@ const char rule_usage[] =
 "  --timeout                     fail with ETIMEDOUT at the deadline (or\n"
 "                                at the latency without one)\n"
 "  --refuse E                    refuse at submission with E\n"
+"  --hold                        park the request until `aiodev release`\n"
+"                                gives it its result (the one above, or\n"
+"                                another); it has no latency or deadline\n"
+"  --deadline TIME               with --hold: fail it with ETIMEDOUT if\n"
+"                                still held TIME after its submission\n"
 "\n"
 "  -d, --device N|PATH           /dev/aiodevN or a device node (default 0)\n"
 "  -h, --help                    show this help\n"
@@ -94,6 +99,8 @@ enum rule_opt {
 	OPT_TORN,
 	OPT_TIMEOUT,
 	OPT_REFUSE,
+	OPT_HOLD,
+	OPT_DEADLINE,
 };
 
 static const struct option rule_opts[] = {
@@ -115,6 +122,8 @@ static const struct option rule_opts[] = {
 	{ "torn", required_argument, NULL, OPT_TORN },
 	{ "timeout", no_argument, NULL, OPT_TIMEOUT },
 	{ "refuse", required_argument, NULL, OPT_REFUSE },
+	{ "hold", no_argument, NULL, OPT_HOLD },
+	{ "deadline", required_argument, NULL, OPT_DEADLINE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -313,6 +322,14 @@ static bool rule_opt(struct aiodev_rule *r, int opt, const char *arg)
 	case OPT_REFUSE:
 		r->result_kind = AIODEV_RESULT_REFUSE;
 		return parse_errno(arg, &r->error);
+	case OPT_HOLD:
+		r->flags |= AIODEV_RULE_HOLD;
+		return true;
+	case OPT_DEADLINE:
+		if (!parse_time(arg, &a) || !a)
+			return false;
+		r->hold_nsec = a;
+		return true;
 	}
 	return false;
 }
@@ -369,6 +386,15 @@ static int parse_rule(int argc, char **argv, const char *cmd,
 	if (optind < argc)
 		return usage_error(cmd, "%sunexpected argument '%s'", where,
 				   argv[optind]);
+	if (r->hold_nsec && !(r->flags & AIODEV_RULE_HOLD))
+		return usage_error(cmd, "%s--deadline needs --hold", where);
+	if ((r->flags & AIODEV_RULE_HOLD) &&
+	    r->result_kind == AIODEV_RESULT_REFUSE)
+		return usage_error(cmd, "%s--hold and --refuse exclude each other",
+				   where);
+	if ((r->flags & AIODEV_RULE_HOLD) && latency_seen)
+		return usage_error(cmd, "%s--hold and --latency exclude each other",
+				   where);
 	return OPTS_PARSED;
 }
 
@@ -474,6 +500,12 @@ static void format_action(const struct aiodev_rule *r, char *buf, size_t size)
 	case AIODEV_RESULT_REFUSE:
 		add(buf, size, "refuse=%s", errno_name(e, r->error));
 		break;
+	}
+	if (r->flags & AIODEV_RULE_HOLD) {
+		if (r->hold_nsec)
+			add(buf, size, "hold=%" PRIu64, (uint64_t)r->hold_nsec);
+		else
+			add(buf, size, "hold");
 	}
 	if (!buf[0])
 		snprintf(buf, size, "default");
