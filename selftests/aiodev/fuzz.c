@@ -84,13 +84,14 @@
 enum fk {
 	F_INFO, F_SUBMIT, F_GETEV, F_CANCEL, F_GETCFG, F_SETCFG, F_STATS,
 	F_RULEADD, F_RULEDEL, F_RULECLEAR, F_RULELIST, F_RULELOAD, F_DISTSET,
-	F_BADCMD, F_READ, F_WRITE, F_LSEEK, F_POLL, F_IOSUBMIT, F_IOEVENT,
+	F_HELDLIST, F_HELDWAIT, F_RELEASE, F_BADCMD, F_READ, F_WRITE, F_LSEEK, F_POLL, F_IOSUBMIT, F_IOEVENT,
 	F_IOGETEV, F_IOCANCEL, NFK
 };
 static const char *const fk_name[NFK] = {
 	"GET_INFO", "SUBMIT", "GETEVENTS", "CANCEL", "GET_CONFIG",
 	"SET_CONFIG", "GET_STATS", "RULE_ADD", "RULE_DEL", "RULE_CLEAR",
-	"RULE_LIST", "RULE_LOAD", "DIST_SET", "other cmd", "read*", "write*",
+	"RULE_LIST", "RULE_LOAD", "DIST_SET", "HELD_LIST", "HELD_WAIT",
+	"RELEASE", "other cmd", "read*", "write*",
 	"lseek", "poll", "io_submit", "io_event.res", "io_getevents",
 	"io_cancel",
 };
@@ -126,6 +127,10 @@ static const int allow_list[NFK][16] = {
 	[F_RULELOAD] = { EFAULT, EINVAL, EBADF, ENOENT, ESRCH, ENOMEM },
 	/* header: aiodev_dist: EBUSY, ENOENT, ENOSPC */
 	[F_DISTSET] = { EFAULT, EINVAL, EBADF, ENOENT, EBUSY, ENOSPC, ENOMEM },
+	/* header: aiodev_held_list, aiodev_held_wait, aiodev_release_list */
+	[F_HELDLIST] = { EFAULT, EINVAL, EBADF, ENOMEM },
+	[F_HELDWAIT] = { EFAULT, EINVAL, EBADF, ETIMEDOUT, EINTR },
+	[F_RELEASE] = { EFAULT, EINVAL, EBADF, ENOENT, ENOMEM },
 	/* README: unknown commands give -ENOTTY */
 	[F_BADCMD] = { ENOTTY, EBADF },
 	/* README "Through read/write": device limits, deadline, fault plan,
@@ -1178,7 +1183,15 @@ static bool rule_invalid(const struct aiodev_rule *r, __u64 size)
 
 	if (r->id || r->matched || r->applied || r->__pad ||
 	    (r->flags & ~AIODEV_RULE_FLAGS_ALL) || r->__reserved[0] ||
-	    r->__reserved[1] || r->__reserved[2] || r->__reserved[3])
+	    r->__reserved[1] || r->__reserved[2])
+		return true;
+	/* A hold: a safety deadline only with it; no latency or refusal. */
+	if ((r->flags & AIODEV_RULE_HOLD) ? r->hold_nsec > AIODEV_MAX_NSEC :
+					    r->hold_nsec != 0)
+		return true;
+	if ((r->flags & AIODEV_RULE_HOLD) &&
+	    (r->latency_kind != AIODEV_LATENCY_DEFAULT ||
+	     r->result_kind == AIODEV_RESULT_REFUSE))
 		return true;
 	if (r->ops & ~7U || r->paths & ~7U)
 		return true;
@@ -1314,6 +1327,9 @@ static __s32 pick_tgid(struct th *t)
  */
 static void rule_tame(struct th *t, struct aiodev_rule *r)
 {
+	/* A hold would park our I/O until a release that never comes. */
+	r->flags &= ~AIODEV_RULE_HOLD;
+	r->hold_nsec = 0;
 	if (r->latency_kind == AIODEV_LATENCY_FIXED) {
 		r->latency_nsec %= SAFE_NSEC + 1;
 	} else if (r->latency_kind == AIODEV_LATENCY_UNIFORM) {
@@ -1374,6 +1390,11 @@ static void rand_rule(struct th *t, struct aiodev_rule *r)
 	r->every = pick_count(t);
 	r->skip = pick_count(t);
 	r->count = pick_count(t);
+	/* Holds only to be refused: rule_tame() takes a valid one's away. */
+	if (chance(t, 5))
+		r->flags |= AIODEV_RULE_HOLD;
+	if (chance(t, 5))
+		r->hold_nsec = chance(t, 50) ? pick_nsec(t) : rnd(t);
 	r->latency_kind = chance(t, 95) ? rnd(t) % 4 : (__u16)rnd(t);
 	r->result_kind = chance(t, 95) ? rnd(t) % 7 : (__u16)rnd(t);
 	switch (r->latency_kind) {
@@ -1932,9 +1953,133 @@ static void fz_dist_set(struct th *t)
 	expect_alloc(t, F_DISTSET, ret, want, what, dpk, &sr);
 }
 
+/*
+ * Held requests: the fuzzer's rules never hold one (rule_tame()), so each
+ * outcome is exact: an empty list, a wait that times out (at most 1 ms:
+ * nothing blocks for long), nothing to release.
+ */
+static void fz_held(struct th *t)
+{
+	struct sref sr;
+	int fd = pick_fd_a(t, &sr), pk = pick_pk(t), epk = pick_pk(t);
+	unsigned char *area = t->arg;
+	long ret, want;
+
+	switch (rnd(t) % 3) {
+	case 0: {
+		struct aiodev_held_list l = {
+			.held = (__u64)(uintptr_t)place(t, epk, 64, t->arr,
+							PAGE_SZ),
+			.nr = chance(t, 50) ? rnd(t) % 8 : (__u32)rnd(t),
+			.flags = chance(t, 10) ? (__u32)rnd(t) | 1 : 0,
+		}, *lp = place(t, pk, sizeof(l), area, PAGE_SZ);
+
+		if (!P_BAD(pk))
+			memcpy(lp, &l, sizeof(l));
+		ret = note(t, F_HELDLIST, do_ioctl(fd, AIODEV_IOC_HELD_LIST, lp),
+			   l.flags);
+		/* Read-only: zeros, a count. Nothing held: nothing copied. */
+		want = P_UNREADABLE(pk) ? -EFAULT :
+		       pk != P_RO && l.flags ? -EINVAL : 0;
+		expect_alloc(t, F_HELDLIST, ret, want, l.flags, pk, &sr);
+		break;
+	}
+	case 1: {
+		struct aiodev_held_wait w = {
+			.min_nr = chance(t, 80) ? 1 + rnd(t) % 8 :
+				  chance(t, 50) ? AIODEV_MAX_HELD + 1 : 0,
+			.flags = chance(t, 10) ? (__u32)rnd(t) | 1 : 0,
+		}, *wp = place(t, pk, sizeof(w), area, PAGE_SZ);
+		bool invalid = !w.min_nr || w.min_nr > AIODEV_MAX_HELD ||
+			       w.flags;
+
+		/* A valid wait is short; an invalid one may ask for any. */
+		w.timeout_nsec = invalid && chance(t, 50) ? (__s64)rnd(t) :
+				 (__s64)(rnd(t) % (NSEC_PER_MSEC + 1));
+		if (!P_BAD(pk))
+			memcpy(wp, &w, sizeof(w));
+		ret = note(t, F_HELDWAIT, do_ioctl(fd, AIODEV_IOC_HELD_WAIT, wp),
+			   w.min_nr);
+		want = P_UNREADABLE(pk) ? -EFAULT :
+		       pk == P_RO || invalid ? -EINVAL : -ETIMEDOUT;
+		expect(t, F_HELDWAIT, ret, want, w.min_nr, pk, &sr);
+		break;
+	}
+	default: {
+		struct aiodev_release *rel = (struct aiodev_release *)t->arr;
+		struct aiodev_release_list l = {
+			.nr = chance(t, 70) ? 1 + rnd(t) % 4 :
+			      chance(t, 50) ? 0 : AIODEV_MAX_HELD + 1,
+			.flags = chance(t, 20) ? AIODEV_RELEASE_ALL :
+				 chance(t, 5) ? (__u32)rnd(t) : 0,
+		}, *lp = place(t, pk, sizeof(l), area, PAGE_SZ);
+		bool bad_entry = false, all = l.flags & AIODEV_RELEASE_ALL;
+		__u32 i;
+
+		for (i = 0; i < 4; i++) {
+			rel[i] = (struct aiodev_release){
+				.hold_id = chance(t, 50) ? 1 + rnd(t) % 64 : rnd(t),
+				.kind = chance(t, 90) ? rnd(t) % 6 : (__u16)rnd(t),
+			};
+			if (rel[i].kind == AIODEV_RELEASE_ERROR ||
+			    rel[i].kind == AIODEV_RELEASE_TORN || chance(t, 5))
+				rel[i].error = chance(t, 90) ?
+					       (__s32)(1 + rnd(t) % 511) :
+					       (__s32)rnd(t);
+			if (rel[i].kind == AIODEV_RELEASE_SHORT ||
+			    rel[i].kind == AIODEV_RELEASE_TORN || chance(t, 5))
+				rel[i].bytes = (__u32)rnd(t);
+			if (chance(t, 3))
+				rel[i].__pad = 1;
+			if (chance(t, 3))
+				rel[i].__reserved = 1;
+		}
+		for (i = 0; i < l.nr && i < 4; i++) {
+			const struct aiodev_release *r = &rel[i];
+			bool err = r->kind == AIODEV_RELEASE_ERROR ||
+				   r->kind == AIODEV_RELEASE_TORN;
+			bool bytes = r->kind == AIODEV_RELEASE_SHORT ||
+				     r->kind == AIODEV_RELEASE_TORN;
+
+			bad_entry |= r->kind > AIODEV_RELEASE_CANCEL || r->__pad ||
+				     r->__reserved || (!bytes && r->bytes) ||
+				     (err ? r->error < 1 ||
+					    r->error > AIODEV_MAX_ERRNO : r->error);
+		}
+		/* Entries past the four: a bad pointer, or zeros. */
+		l.releases = (__u64)(uintptr_t)(l.nr > 4 && !all ?
+			     place(t, P_GUARD, 0, NULL, 0) : rel);
+		if (!P_BAD(pk))
+			memcpy(lp, &l, sizeof(l));
+		ret = note(t, F_RELEASE, do_ioctl(fd, AIODEV_IOC_RELEASE, lp),
+			   l.nr);
+		if (!writable_slot(sr.slot))
+			want = -EBADF;
+		else if (P_UNREADABLE(pk))
+			want = -EFAULT;
+		else if (pk == P_RO || (l.flags & ~AIODEV_RELEASE_ALL) ||
+			 (all ? l.nr != 0 : !l.nr) || l.nr > AIODEV_MAX_HELD)
+			want = -EINVAL;
+		else if (all)
+			want = 0;
+		else if (l.nr > 4)
+			want = -EFAULT;
+		else
+			want = bad_entry ? -EINVAL : -ENOENT;
+		expect_alloc(t, F_RELEASE, ret, want, l.nr, pk, &sr);
+		break;
+	}
+	}
+}
+
 static void fz_rules(struct th *t)
 {
 	int p = rnd(t) % 100;
+
+	if (p < 10) {
+		fz_held(t);
+		return;
+	}
 
 	if (p < 30)
 		fz_rule_add(t);
@@ -1950,7 +2095,7 @@ static void fz_rules(struct th *t)
 		fz_dist_set(t);
 }
 
-/* A command number that is not one of the thirteen. */
+/* A command number that is not one of the sixteen. */
 static void fz_badcmd(struct th *t)
 {
 	static const unsigned long good[] = {
@@ -1958,7 +2103,8 @@ static void fz_badcmd(struct th *t)
 		AIODEV_IOC_CANCEL, AIODEV_IOC_GET_CONFIG, AIODEV_IOC_SET_CONFIG,
 		AIODEV_IOC_GET_STATS, AIODEV_IOC_RULE_ADD, AIODEV_IOC_RULE_DEL,
 		AIODEV_IOC_RULE_CLEAR, AIODEV_IOC_RULE_LIST,
-		AIODEV_IOC_DIST_SET, AIODEV_IOC_RULE_LOAD,
+		AIODEV_IOC_DIST_SET, AIODEV_IOC_RULE_LOAD, AIODEV_IOC_HELD_LIST,
+		AIODEV_IOC_HELD_WAIT, AIODEV_IOC_RELEASE,
 	};
 	/* Handled by the VFS before the driver (fs/ioctl.c do_vfs_ioctl). */
 	static const unsigned long vfs[] = {

@@ -927,7 +927,7 @@ static bool bad_rule(int i, struct aiodev_rule *r, const char **what,
 		}						\
 	} while (0)
 	BAD("id", -EINVAL, r->id = 1);
-	BAD("flags", -EINVAL, r->flags = 2);
+	BAD("flags", -EINVAL, r->flags = 4);
 	BAD("ops", -EINVAL, r->ops = 8);
 	BAD("paths", -EINVAL, r->paths = 8);
 	BAD("offset without range", -EINVAL, r->offset = 1);
@@ -943,7 +943,8 @@ static bool bad_rule(int i, struct aiodev_rule *r, const char **what,
 	BAD("matched", -EINVAL, r->matched = 1);
 	BAD("applied", -EINVAL, r->applied = 1);
 	BAD("pad", -EINVAL, r->__pad = 1);
-	BAD("reserved", -EINVAL, r->__reserved[3] = 1);
+	BAD("reserved", -EINVAL, r->__reserved[2] = 1);
+	BAD("hold deadline without hold", -EINVAL, r->hold_nsec = 1);
 	BAD("latency kind", -EINVAL, r->latency_kind = 4);
 	BAD("latency without kind", -EINVAL, r->latency_nsec = 1);
 	BAD("fixed too long", -EINVAL,
@@ -1009,7 +1010,7 @@ TEST_F(rl, bad_rules_change_nothing)
 			break;
 		EXPECT_EQ(err, rule_add(self->fd, &r)) TH_LOG("%s", what);
 	}
-	EXPECT_LE(40, i);
+	EXPECT_LE(41, i);
 	EXPECT_EQ(0, rule_list(self->fd, NULL, 0));
 
 	/* A file not open for writing may list, not change. */

@@ -27,6 +27,18 @@ check_fails() {
 	if "$@"; then not_ok "$_d"; else ok "$_d"; fi
 }
 
+# rc_exit2 DESC WORD CMD...: CMD exits 2 (a usage error) and its message
+# contains WORD (the field it names).
+rc_exit2() {
+	_d=$1
+	_field=$2
+	shift 2
+	"$@" >/dev/null 2>/tmp/rc_exit2.err
+	_rc=$?
+	check "$_d: exit 2 (rc=$_rc)" test "$_rc" -eq 2
+	check "$_d: message names $_field" grep -q -- "$_field" /tmp/rc_exit2.err
+}
+
 # run_test PROG [ARGS...]: run one kselftest_harness program under a
 # timeout. A KILLed program leaves no Totals line, which the host counts
 # as a failure.

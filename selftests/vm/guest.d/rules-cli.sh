@@ -10,17 +10,6 @@ RC_OUT=/tmp/rules-cli.out
 RC_SC=/tmp/rules-cli.scenario
 RC_SYS=/sys/class/misc/aiodev0
 
-# rc_exit2 DESC CMD...: CMD exits 2 and prints a message naming the field.
-rc_exit2() {
-	_d=$1
-	_field=$2
-	shift 2
-	"$@" >/dev/null 2>"$RC_OUT"
-	_rc=$?
-	check "$_d: exit 2 (rc=$_rc)" test "$_rc" -eq 2
-	check "$_d: message names $_field" grep -q -- "$_field" "$RC_OUT"
-}
-
 aiodev rule clear
 _id=$(aiodev rule add --op read --range 4096:4096 --short 100)
 check "rule add prints a positive id ($_id)" test "$_id" -gt 0 2>/dev/null
