@@ -829,11 +829,13 @@ TEST_F(rl, refusal_ends_a_batch)
 }
 
 /*
- * io_uring: a write refused with EAGAIN on its NOWAIT attempt is retried
- * by io_uring (here after polling for EPOLLOUT, which a free slot gives),
- * and the retry, no longer matched (count 1), goes through.
+ * io_uring: a read or write refused with EAGAIN on its NOWAIT attempt is
+ * retried by io_uring once the file polls ready (nowait_refused), with
+ * the same iterator, and the retry, no longer matched (count 1), goes
+ * through.
  */
-TEST_F(rl, uring_retries_a_refused_nowait_write)
+static void uring_retry(struct __test_metadata *_metadata,
+			struct _test_data_rl *self, int op)
 {
 	struct aiodev_rule r, got;
 
@@ -844,29 +846,20 @@ TEST_F(rl, uring_retries_a_refused_nowait_write)
 	r.error = EAGAIN;
 	ASSERT_LT(0, rule_add(self->fd, &r));
 	fill_pattern(self->buf, 512, 5);
-	EXPECT_EQ(512, path_io(self, P_URING, AIODEV_OP_WRITE, self->buf, 512,
-			       R_OFF));
+	EXPECT_EQ(512, path_io(self, P_URING, op, self->buf, 512, R_OFF));
 	ASSERT_EQ(1, rule_list(self->fd, &got, 1));
 	EXPECT_EQ(1ULL, got.applied);
 	EXPECT_LE(2ULL, got.matched);
 }
 
-/* The same for a read: io_uring retries it, it does not wait for EPOLLIN. */
+TEST_F(rl, uring_retries_a_refused_nowait_write)
+{
+	uring_retry(_metadata, self, AIODEV_OP_WRITE);
+}
+
 TEST_F(rl, uring_retries_a_refused_nowait_read)
 {
-	struct aiodev_rule r, got;
-
-	rule_init(&r);
-	r.count = 1;
-	r.paths = 1U << AIODEV_PATH_AIO;
-	r.result_kind = AIODEV_RESULT_REFUSE;
-	r.error = EAGAIN;
-	ASSERT_LT(0, rule_add(self->fd, &r));
-	EXPECT_EQ(512, path_io(self, P_URING, AIODEV_OP_READ, self->buf, 512,
-			       R_OFF));
-	ASSERT_EQ(1, rule_list(self->fd, &got, 1));
-	EXPECT_EQ(1ULL, got.applied);
-	EXPECT_LE(2ULL, got.matched);
+	uring_retry(_metadata, self, AIODEV_OP_READ);
 }
 
 /* RULE_LOAD replaces every rule at once; ids are consecutive. */
