@@ -197,9 +197,17 @@ static void permuted_release(struct __test_metadata *_metadata,
 	rel[2].kind = AIODEV_RELEASE_TORN;
 	rel[2].bytes = 50;
 	rel[2].error = EIO;
-	ASSERT_EQ(N, release(self->fd, rel, N));
+	/*
+	 * One call for all three; io_uring before 6.x (6.1) posts the CQEs
+	 * of completions that arrive together in its own task work order:
+	 * there, one release per completion.
+	 */
+	if (p != P_URING)
+		ASSERT_EQ(N, release(self->fd, rel, N));
 
 	for (k = 0; k < N; k++) {
+		if (p == P_URING)
+			ASSERT_EQ(1, release(self->fd, &rel[k], 1));
 		if (p == P_IOCTL) {
 			struct aiodev_event ev;
 
