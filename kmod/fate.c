@@ -350,16 +350,15 @@ int aiodev_fate_decide(struct aiodev_device *dev,
 			f->data_len = 0;
 		}
 	}
-	spin_unlock(&fs->lock);
-	if (ret)
-		return ret;
-
 	/* Held: no latency, no deadline but the rule's safety one. */
 	if (e && (e->rule.flags & AIODEV_RULE_HOLD)) {
 		f->hold = true;
 		f->fire_ns = e->rule.hold_nsec;
-		return 0;
 	}
+	/* Past this, @e may be gone: a RULE_LOAD frees the old list. */
+	spin_unlock(&fs->lock);
+	if (ret || f->hold)
+		return ret;
 
 deadline:
 	/* The deadline wins a tie: completion must come strictly before. */
