@@ -21,6 +21,9 @@
  *  HELD    --AIODEV_IOC_RELEASE, with a result-----------------> FIRED
  *  HELD    --AIODEV_IOC_RELEASE, cancel; or any cancel above-----> CANCELLED
  *  HELD    --the safety deadline's hrtimer (-ETIMEDOUT)--------> FIRED
+ *  HELD    --AIODEV_IOC_RELEASE, parked, with a result----------> PARKED
+ *  PARKED  --a second release, or any cancel (which fails with
+ *            -EALREADY: the completion is under way)-------------> FIRED
  *    All sides claim the request with one cmpxchg, so exactly one wins and
  *    the request completes exactly once. Cancellers claim under the
  *    ctx->reqs lock, which also covers arming, so hrtimer_try_to_cancel()
@@ -72,6 +75,7 @@ enum aiodev_req_state {
 	AIODEV_STATE_NEW,
 	AIODEV_STATE_PENDING,
 	AIODEV_STATE_HELD,
+	AIODEV_STATE_PARKED,
 	AIODEV_STATE_FIRED,
 	AIODEV_STATE_CANCELLED,
 };
@@ -462,6 +466,12 @@ static int aiodev_cancel_locked(struct aiodev_request *req)
 {
 	int old = atomic_read(&req->state);
 
+	/* Already completing: the cancel lets it complete, and fails. */
+	if (old == AIODEV_STATE_PARKED) {
+		if (atomic_try_cmpxchg(&req->state, &old, AIODEV_STATE_FIRED))
+			aiodev_queue_done(req);
+		return -EALREADY;
+	}
 	do {
 		if (old != AIODEV_STATE_NEW && old != AIODEV_STATE_PENDING &&
 		    old != AIODEV_STATE_HELD)
@@ -1301,8 +1311,10 @@ long aiodev_held_list(struct aiodev_device *dev,
 	xa_for_each(&dev->held, index, hold) {
 		struct aiodev_request *req = hold->req;
 
+		int state = atomic_read(&req->state);
+
 		/* Entries of requests being armed or completed are no holds. */
-		if (atomic_read(&req->state) != AIODEV_STATE_HELD)
+		if (state != AIODEV_STATE_HELD && state != AIODEV_STATE_PARKED)
 			continue;
 		total++;
 		if (n == nr)
@@ -1317,6 +1329,8 @@ long aiodev_held_list(struct aiodev_device *dev,
 			.op = req->op,
 			.path = aiodev_req_path(req),
 			.tgid = pid_vnr(hold->tgid),
+			.flags = state == AIODEV_STATE_PARKED ?
+				 AIODEV_HELD_PARKED : 0,
 			.since_ns = req->submit_ns,
 		};
 	}
@@ -1358,21 +1372,30 @@ static int aiodev_release_one(struct aiodev_device *dev,
 			      const struct aiodev_release *rel)
 {
 	struct aiodev_request *req = hold->req;
-	int to = rel->kind == AIODEV_RELEASE_CANCEL ? AIODEV_STATE_CANCELLED :
-						       AIODEV_STATE_FIRED;
+	bool park = rel->flags & AIODEV_RELEASE_PARK;
+	int old = AIODEV_STATE_HELD, to;
 
+	if (rel->kind == AIODEV_RELEASE_CANCEL)
+		to = AIODEV_STATE_CANCELLED;
+	else
+		to = park ? AIODEV_STATE_PARKED : AIODEV_STATE_FIRED;
 	/* Against a cancel or the safety deadline: exactly one claims it. */
-	if (atomic_cmpxchg(&req->state, AIODEV_STATE_HELD, to) !=
-	    AIODEV_STATE_HELD)
-		return -ENOENT;
-	atomic_dec(&dev->nr_held);
+	if (!atomic_try_cmpxchg(&req->state, &old, to)) {
+		/* A parked one: released again (not cancelled), it completes. */
+		if (old != AIODEV_STATE_PARKED || to != AIODEV_STATE_FIRED ||
+		    !atomic_try_cmpxchg(&req->state, &old, to))
+			return -ENOENT;
+	} else {
+		atomic_dec(&dev->nr_held);
+		hrtimer_try_to_cancel(&req->timer);
+	}
 	if (to == AIODEV_STATE_CANCELLED)
 		trace_aiodev_cancel(dev->index, req->id, true);
 	else
 		aiodev_req_set_result(req, rel->kind, rel->error, rel->bytes);
-	hrtimer_try_to_cancel(&req->timer);
 	/* In release order: the tasklet takes done_list first in, first out. */
-	aiodev_queue_done(req);
+	if (to != AIODEV_STATE_PARKED)
+		aiodev_queue_done(req);
 	return 0;
 }
 

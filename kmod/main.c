@@ -265,7 +265,9 @@ static bool aiodev_release_ok(const struct aiodev_release *r)
 	bool bytes = r->kind == AIODEV_RELEASE_SHORT ||
 		     r->kind == AIODEV_RELEASE_TORN;
 
-	if (r->kind > AIODEV_RELEASE_CANCEL || r->__pad || r->__reserved)
+	if (r->kind > AIODEV_RELEASE_CANCEL || r->__reserved ||
+	    (r->flags & ~AIODEV_RELEASE_PARK) ||
+	    (r->flags && r->kind == AIODEV_RELEASE_CANCEL))
 		return false;
 	if (err ? r->error < 1 || r->error > AIODEV_MAX_ERRNO : r->error)
 		return false;

@@ -24,7 +24,8 @@ const char held_usage[] =
 "List the requests the device holds (rules with --hold), of every file,\n"
 "oldest first: a header line, then per request its id (for aiodev\n"
 "release), path, op, offset and length in bytes, process, when it was\n"
-"submitted (CLOCK_MONOTONIC ns) and its request id.\n"
+"submitted (CLOCK_MONOTONIC ns), its request id, and its state: held, or\n"
+"parked (released with --park, completing).\n"
 "\n"
 "  -w, --wait N          first wait until the device holds at least N\n"
 "  -t, --timeout TIME    give up waiting after TIME (exit 1); default: no\n"
@@ -33,7 +34,7 @@ const char held_usage[] =
 "  -h, --help            show this help\n";
 
 const char release_usage[] =
-"usage: aiodev release [-d N|PATH] all|ID[:RESULT] [ID[:RESULT]...]\n"
+"usage: aiodev release [-d N|PATH] [--park] all|ID[:RESULT] [ID[:RESULT]...]\n"
 "\n"
 "Release held requests, in the order given: they complete in that order\n"
 "on every path. RESULT (default: the one planned at submission):\n"
@@ -45,6 +46,10 @@ const char release_usage[] =
 "`all` releases every held request with its planned result. Stops at an\n"
 "ID the device does not hold (exit 1); prints how many were released.\n"
 "\n"
+"  -p, --park            release, but park each completion: the request\n"
+"                        is \"already completing\" (a CANCEL gets\n"
+"                        EALREADY) until any cancel, a close, or a second\n"
+"                        release delivers it (not with cancel or all)\n"
 "  -d, --device N|PATH   /dev/aiodevN or a device node (default 0)\n"
 "  -h, --help            show this help\n";
 
@@ -73,16 +78,17 @@ static int print_held(int fd, const char *path)
 		free(held);
 		return EXIT_FAILURE;
 	}
-	printf("id path op offset length pid since_ns request\n");
+	printf("id path op offset length pid since_ns request state\n");
 	for (i = 0; i < nr && i < nr + 64; i++) {
 		const struct aiodev_held *h = &held[i];
 
 		printf("%" PRIu64 " %s %s %" PRIu64 " %u %d %" PRIu64 " %" PRIu64
-		       "\n", (uint64_t)h->hold_id,
+		       " %s\n", (uint64_t)h->hold_id,
 		       h->path < ARRAY_SIZE(path_names) ? path_names[h->path] : "?",
 		       h->op < ARRAY_SIZE(op_names) ? op_names[h->op] : "?",
 		       (uint64_t)h->offset, h->len, h->tgid,
-		       (uint64_t)h->since_ns, (uint64_t)h->id);
+		       (uint64_t)h->since_ns, (uint64_t)h->id,
+		       h->flags & AIODEV_HELD_PARKED ? "parked" : "held");
 	}
 	free(held);
 	return EXIT_SUCCESS;
@@ -216,16 +222,47 @@ static bool parse_release(const char *s, struct aiodev_release *rel)
 	return parse_errno(s, &rel->error);
 }
 
+static int parse_release_opts(int argc, char **argv, struct device_arg *dev,
+			      bool *park)
+{
+	static const struct option opts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "park", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int opt;
+
+	device_arg_init(dev);
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "d:ph", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			if (!device_arg_parse(dev, optarg))
+				return bad_value("release", opts, opt, optarg);
+			break;
+		case 'p':
+			*park = true;
+			break;
+		case 'h':
+			fputs(release_usage, stdout);
+			return EXIT_SUCCESS;
+		default:	/* getopt_long() said what is wrong */
+			return usage_hint("release");
+		}
+	}
+	return OPTS_PARSED;
+}
+
 int cmd_release(int argc, char **argv)
 {
 	struct aiodev_release *rel = NULL;
 	struct aiodev_info info;
 	struct device_arg dev;
 	int ret, fd, n, i, nr;
-	bool all;
+	bool all, park = false;
 
-	ret = parse_device_opts_args(argc, argv, "release", release_usage, &dev,
-				     -1);
+	ret = parse_release_opts(argc, argv, &dev, &park);
 	if (ret != OPTS_PARSED)
 		return ret;
 	nr = argc - optind;
@@ -235,6 +272,8 @@ int cmd_release(int argc, char **argv)
 	if (all && nr > 1)
 		return usage_error("release", "unexpected argument '%s' after all",
 				   argv[optind + 1]);
+	if (all && park)
+		return usage_error("release", "--park needs IDs, not all");
 	if (!all) {
 		if (nr > AIODEV_MAX_HELD)
 			return usage_error("release", "more than %d requests",
@@ -251,6 +290,14 @@ int cmd_release(int argc, char **argv)
 						   "bad request '%s': ID[:ok|E|short:BYTES|torn:BYTES:E|cancel]",
 						   argv[optind + i]);
 			}
+			if (park && rel[i].kind == AIODEV_RELEASE_CANCEL) {
+				free(rel);
+				return usage_error("release",
+						   "--park and '%s': a cancel is no completion",
+						   argv[optind + i]);
+			}
+			if (park)
+				rel[i].flags = AIODEV_RELEASE_PARK;
 		}
 	}
 

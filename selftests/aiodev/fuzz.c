@@ -2029,8 +2029,9 @@ static void fz_held(struct th *t)
 			if (rel[i].kind == AIODEV_RELEASE_SHORT ||
 			    rel[i].kind == AIODEV_RELEASE_TORN || chance(t, 5))
 				rel[i].bytes = (__u32)rnd(t);
-			if (chance(t, 3))
-				rel[i].__pad = 1;
+			if (chance(t, 5))
+				rel[i].flags = chance(t, 50) ? AIODEV_RELEASE_PARK :
+					       (__u16)rnd(t);
 			if (chance(t, 3))
 				rel[i].__reserved = 1;
 		}
@@ -2041,7 +2042,10 @@ static void fz_held(struct th *t)
 			bool bytes = r->kind == AIODEV_RELEASE_SHORT ||
 				     r->kind == AIODEV_RELEASE_TORN;
 
-			bad_entry |= r->kind > AIODEV_RELEASE_CANCEL || r->__pad ||
+			bad_entry |= r->kind > AIODEV_RELEASE_CANCEL ||
+				     (r->flags & ~AIODEV_RELEASE_PARK) ||
+				     (r->flags &&
+				      r->kind == AIODEV_RELEASE_CANCEL) ||
 				     r->__reserved || (!bytes && r->bytes) ||
 				     (err ? r->error < 1 ||
 					    r->error > AIODEV_MAX_ERRNO : r->error);

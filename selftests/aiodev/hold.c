@@ -334,7 +334,7 @@ TEST_F(hd, list_fields)
 	EXPECT_EQ(AIODEV_OP_WRITE, h[0].op);
 	EXPECT_EQ(AIODEV_PATH_IOCTL, h[0].path);
 	EXPECT_EQ(getpid(), h[0].tgid);
-	EXPECT_EQ(0U, h[0].__pad);
+	EXPECT_EQ(0U, h[0].flags);
 	EXPECT_LE(t0, h[0].since_ns);
 	EXPECT_GE(now_ns(), h[0].since_ns);
 	/* Only one copied. */
@@ -475,6 +475,84 @@ TEST_F(hd, recipe_write_completes_after_its_timeout)
 	kaio_buf_free(back, LEN);
 }
 
+/*
+ * The request is already completing: released parked, a CANCEL finds it
+ * under way (-EALREADY) and its event follows with the release's result;
+ * so does io_cancel() (-EAGAIN), and a second release, and a close.
+ */
+TEST_F(hd, recipe_already_completing)
+{
+	struct aiodev_release rel = {
+		.kind = AIODEV_RELEASE_SHORT,
+		.bytes = 7,
+		.flags = AIODEV_RELEASE_PARK,
+	};
+	struct timespec ts = { .tv_sec = 5 };
+	struct iocb cb, *cbs[1] = { &cb };
+	struct aiodev_event ev;
+	struct io_event iev;
+	struct aiodev_held h;
+	struct aiodev_req q;
+	int fd2;
+
+	ASSERT_LT(0, hold_rule(self->fd, 0, 0));
+	req_init(&q, AIODEV_OP_READ, self->buf, H_OFF, LEN, 1);
+	ASSERT_EQ(0, aio_submit1(self->fd, &q));
+	ASSERT_EQ(1, held_wait(self->fd, 1, WAIT_LONG_NS));
+	rel.hold_id = hold_id_at(_metadata, self->fd, H_OFF);
+	ASSERT_EQ(1, release(self->fd, &rel, 1));
+	/* Parked: listed as such, not counted as held, no event yet. */
+	ASSERT_EQ(1, held_list(self->fd, &h, 1));
+	EXPECT_EQ(AIODEV_HELD_PARKED, h.flags);
+	EXPECT_EQ(-ETIMEDOUT, held_wait(self->fd, 1, 0));
+	EXPECT_EQ(0, aio_getevents(self->fd, &ev, 0, 1, MSEC(20)));
+	/* A parked request cannot be parked or cancelled by a release. */
+	EXPECT_EQ(-ENOENT, release(self->fd, &rel, 1));
+	EXPECT_EQ(-EALREADY, aio_cancel(self->fd, q.id));
+	ASSERT_EQ(1, aio_reap(self->fd, &ev, 1, WAIT_LONG_NS));
+	EXPECT_EQ(7, ev.result);
+	EXPECT_EQ(-ENOENT, aio_cancel(self->fd, q.id));
+
+	/* libaio: io_cancel() says -EAGAIN, the event follows. */
+	io_prep_pread(&cb, self->fd, self->buf, LEN, H_OFF);
+	ASSERT_EQ(1, io_submit(self->aio, 1, cbs));
+	ASSERT_EQ(1, held_wait(self->fd, 1, WAIT_LONG_NS));
+	rel.hold_id = hold_id_at(_metadata, self->fd, H_OFF);
+	rel.kind = AIODEV_RELEASE_OK;
+	rel.bytes = 0;
+	ASSERT_EQ(1, release(self->fd, &rel, 1));
+	EXPECT_EQ(-EAGAIN, io_cancel(self->aio, &cb, &iev));
+	ASSERT_EQ(1, io_getevents(self->aio, 1, 1, &iev, &ts));
+	EXPECT_EQ(LEN, (long long)iev.res);
+
+	/* A second release delivers it, with the first release's result. */
+	ASSERT_EQ(0, aio_submit1(self->fd, &q));
+	ASSERT_EQ(1, held_wait(self->fd, 1, WAIT_LONG_NS));
+	rel.hold_id = hold_id_at(_metadata, self->fd, H_OFF);
+	rel.kind = AIODEV_RELEASE_ERROR;
+	rel.error = ENODATA;
+	ASSERT_EQ(1, release(self->fd, &rel, 1));
+	rel.kind = AIODEV_RELEASE_PLANNED;
+	rel.error = 0;
+	rel.flags = 0;
+	ASSERT_EQ(1, release(self->fd, &rel, 1));
+	ASSERT_EQ(1, aio_reap(self->fd, &ev, 1, WAIT_LONG_NS));
+	EXPECT_EQ(-ENODATA, ev.result);
+
+	/* A close delivers what it parked: nothing waits for ever. */
+	fd2 = aio_open(0, O_RDWR);
+	ASSERT_LE(0, fd2);
+	req_nop(&q, 2);
+	ASSERT_EQ(0, aio_submit1(fd2, &q));
+	ASSERT_EQ(1, held_wait(self->fd, 1, WAIT_LONG_NS));
+	ASSERT_EQ(1, held_list(self->fd, &h, 1));
+	rel = (struct aiodev_release){ .hold_id = h.hold_id,
+				       .flags = AIODEV_RELEASE_PARK };
+	ASSERT_EQ(1, release(self->fd, &rel, 1));
+	close(fd2);
+	EXPECT_EQ(0, held_list(self->fd, NULL, 0));
+}
+
 /* Release against CANCEL, many times: each request ends exactly once. */
 struct racer {
 	int fd;
@@ -605,7 +683,11 @@ TEST_F(hd, bad_releases_change_nothing)
 	rel[1].bytes = 1;				/* planned: no bytes */
 	EXPECT_EQ(-EINVAL, release(self->fd, rel, 2));
 	rel[1] = rel[0];
-	rel[1].__pad = 1;
+	rel[1].flags = 2;
+	EXPECT_EQ(-EINVAL, release(self->fd, rel, 2));
+	rel[1] = rel[0];
+	rel[1].kind = AIODEV_RELEASE_CANCEL;
+	rel[1].flags = AIODEV_RELEASE_PARK;		/* parked and cancelled */
 	EXPECT_EQ(-EINVAL, release(self->fd, rel, 2));
 	rel[1] = rel[0];
 	rel[1].__reserved = 1;

@@ -457,7 +457,8 @@ struct aiodev_dist {
  * @path: an &enum aiodev_path.
  * @tgid: the process that submitted it, as the caller sees it (0 if not
  *	visible from the caller's pid namespace).
- * @__pad: zero.
+ * @flags: AIODEV_HELD_PARKED: released with AIODEV_RELEASE_PARK, its
+ *	completion waits for a second release (or any cancel).
  * @since_ns: when it was submitted, and held (CLOCK_MONOTONIC).
  */
 struct aiodev_held {
@@ -469,9 +470,11 @@ struct aiodev_held {
 	__u16 op;
 	__u16 path;
 	__s32 tgid;
-	__u32 __pad;
+	__u32 flags;
 	__u64 since_ns;
 };
+
+#define AIODEV_HELD_PARKED	_BITUL(0)
 
 /**
  * struct aiodev_held_list - argument of AIODEV_IOC_HELD_LIST
@@ -528,7 +531,12 @@ enum aiodev_release_kind {
  * struct aiodev_release - one request to release
  * @hold_id: from AIODEV_IOC_HELD_LIST.
  * @kind: an &enum aiodev_release_kind.
- * @__pad: must be zero.
+ * @flags: AIODEV_RELEASE_PARK (not with AIODEV_RELEASE_CANCEL): the
+ *	request is released, its result set, but its completion is parked:
+ *	it is "already completing", and a cancel of any kind (CANCEL, which
+ *	then returns -EALREADY, io_cancel, a signal, close) or a second
+ *	release (AIODEV_RELEASE_PLANNED keeps the result set here) delivers
+ *	it. It stays listed, with AIODEV_HELD_PARKED.
  * @error: positive errno, 1 to AIODEV_MAX_ERRNO, for _ERROR and _TORN;
  *	otherwise zero.
  * @bytes: for _SHORT and _TORN; otherwise zero.
@@ -537,11 +545,14 @@ enum aiodev_release_kind {
 struct aiodev_release {
 	__u64 hold_id;
 	__u16 kind;
-	__u16 __pad;
+	__u16 flags;
 	__s32 error;
 	__u32 bytes;
 	__u32 __reserved;
 };
+
+/* Bits of aiodev_release.flags. */
+#define AIODEV_RELEASE_PARK	_BITUL(0)
 
 /* Bits of aiodev_release_list.flags. */
 #define AIODEV_RELEASE_ALL	_BITUL(0)	/* every held request, planned */

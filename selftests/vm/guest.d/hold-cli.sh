@@ -57,6 +57,23 @@ aiodev held --wait 1 --timeout 50ms >/dev/null 2>"$HC_OUT"
 check "held --wait 1 --timeout 50ms with none: exit 1" test $? -eq 1
 check "it says fewer were held" grep -q "fewer than 1" "$HC_OUT"
 
+# Parked: released but still completing, until a second release.
+aiodev rule add --path sync --op read --hold >/dev/null
+dd if=/dev/aiodev0 of="$HC_B" bs=512 skip=10 count=1 2>/dev/null &
+_r=$!
+aiodev held --wait 1 --timeout 10s >"$HC_OUT"
+_hid=$(awk 'NR == 2 { print $1 }' "$HC_OUT")
+check "release --park $_hid:short:100" \
+	sh -c "aiodev release --park $_hid:short:100 | grep -qx 'released 1'"
+check "held lists it as parked" sh -c "aiodev held | grep -q '^$_hid .* parked\$'"
+check "the parked reader still waits" kill -0 "$_r"
+check "a second release delivers it" \
+	sh -c "aiodev release $_hid | grep -qx 'released 1'"
+wait "$_r"
+check "the reader got the first release's 100 bytes" \
+	test "$(wc -c <"$HC_B")" -eq 100
+aiodev rule clear
+
 # Bad input: exit 2, the field named.
 rc_exit2 "release 5:bogus" "5:bogus" aiodev release 5:bogus
 rc_exit2 "release all 3" "after all" aiodev release all 3
@@ -67,4 +84,5 @@ rc_exit2 "rule add --deadline without --hold" "--deadline needs" \
 	aiodev rule add --deadline 1s
 rc_exit2 "rule add --hold --latency 1ms" "exclude" \
 	aiodev rule add --hold --latency 1ms
+rc_exit2 "release --park all" "--park" aiodev release --park all
 rm -f "$HC_OUT" "$HC_A" "$HC_B"
