@@ -553,6 +553,14 @@ TEST_F(hd, recipe_already_completing)
 	EXPECT_EQ(0, held_list(self->fd, NULL, 0));
 }
 
+static void spin_ns(__u64 ns)
+{
+	__u64 end = now_ns() + ns;
+
+	while (now_ns() < end)
+		;
+}
+
 /* Release against CANCEL, many times: each request ends exactly once. */
 struct racer {
 	int fd;
@@ -595,6 +603,8 @@ TEST_F(hd, release_races_cancel)
 		rc = (struct racer){ self->fd, q.id, rel.hold_id, 0, &go };
 		ASSERT_EQ(0, pthread_create(&th, NULL, cancel_racer, &rc));
 		atomic_store(&go, 1);
+		/* Later and later: the racer starts its syscall late. */
+		spin_ns((__u64)(i % 40) * 5000);
 		rret = release(self->fd, &rel, 1);
 		pthread_join(th, NULL);
 		ASSERT_EQ(1, aio_reap(self->fd, &ev, 1, WAIT_LONG_NS));
@@ -614,6 +624,244 @@ TEST_F(hd, release_races_cancel)
 	}
 	TH_LOG("cancel won %d, release won %d", cancel_won, release_won);
 	EXPECT_EQ(200, cancel_won + release_won);
+}
+
+/* Release against io_cancel (libaio): one event, and it says who won. */
+struct aio_racer {
+	io_context_t aio;
+	struct iocb *cb;
+	int ret;
+	atomic_int *go;
+};
+
+static void *io_cancel_racer(void *arg)
+{
+	struct aio_racer *r = arg;
+	struct io_event ev;
+
+	while (!atomic_load(r->go))
+		;
+	r->ret = io_cancel(r->aio, r->cb, &ev);
+	return NULL;
+}
+
+TEST_F(hd, release_races_io_cancel)
+{
+	int i, cancel_won = 0, release_won = 0;
+
+	ASSERT_LT(0, hold_rule(self->fd, 1U << AIODEV_PATH_AIO, 0));
+	for (i = 0; i < 200; i++) {
+		struct aiodev_release rel = { .kind = AIODEV_RELEASE_OK };
+		struct iocb cb, *cbs[1] = { &cb };
+		struct timespec zero = { 0 };
+		struct io_event ev[2];
+		struct aio_racer rc;
+		atomic_int go = 0;
+		pthread_t th;
+		int rret;
+
+		memset(self->buf, 0xaa, LEN);
+		io_prep_pread(&cb, self->fd, self->buf, LEN, H_OFF);
+		cb.data = (void *)(uintptr_t)i;
+		ASSERT_EQ(1, io_submit(self->aio, 1, cbs));
+		ASSERT_EQ(1, held_wait(self->fd, 1, WAIT_LONG_NS));
+		rel.hold_id = hold_id_at(_metadata, self->fd, H_OFF);
+		ASSERT_NE(0ULL, rel.hold_id);
+		rc = (struct aio_racer){ self->aio, &cb, 0, &go };
+		ASSERT_EQ(0, pthread_create(&th, NULL, io_cancel_racer, &rc));
+		atomic_store(&go, 1);
+		/* Later and later: the racer starts its syscall late. */
+		spin_ns((__u64)(i % 40) * 5000);
+		rret = release(self->fd, &rel, 1);
+		pthread_join(th, NULL);
+		ASSERT_EQ(1, io_getevents(self->aio, 1, 1, ev, NULL));
+		EXPECT_EQ(0, io_getevents(self->aio, 0, 2, ev + 1, &zero));
+		EXPECT_EQ(&cb, ev[0].obj);
+		if ((long)ev[0].res == -ECANCELED) {
+			/* Cancelled: the release found nothing, no data moved. */
+			EXPECT_EQ(-EINPROGRESS, rc.ret);
+			EXPECT_EQ(-ENOENT, rret);
+			EXPECT_EQ(-1L, find_not(self->buf, LEN, 0xaa));
+			cancel_won++;
+		} else {
+			/* Released: io_cancel came too late, all bytes moved. */
+			EXPECT_EQ(LEN, ev[0].res);
+			EXPECT_EQ(1, rret);
+			EXPECT_TRUE(rc.ret == -EAGAIN || rc.ret == -EINVAL)
+				TH_LOG("io_cancel after the release: %d", rc.ret);
+			EXPECT_EQ(0, memcmp(self->buf, self->store, LEN));
+			release_won++;
+		}
+	}
+	TH_LOG("io_cancel won %d, release won %d", cancel_won, release_won);
+	EXPECT_EQ(200, cancel_won + release_won);
+}
+
+/*
+ * Release against the safety deadline, the release aimed anywhere from
+ * 500 us before to 500 us after it: the event says who won, and the
+ * release's answer agrees.
+ */
+TEST_F(hd, release_races_safety_deadline)
+{
+	int i, deadline_won = 0, release_won = 0;
+
+	ASSERT_LT(0, hold_rule(self->fd, 0, MSEC(2)));
+	for (i = 0; i < 100; i++) {
+		struct aiodev_release rel = { .kind = AIODEV_RELEASE_OK };
+		__s64 aim = MSEC(2) - 500000 + (__s64)10000 * i;
+		struct aiodev_event ev;
+		struct aiodev_held h;
+		struct aiodev_req q;
+		int rret;
+
+		memset(self->buf, 0xaa, LEN);
+		req_init(&q, AIODEV_OP_READ, self->buf, H_OFF, LEN, i);
+		ASSERT_EQ(0, aio_submit1(self->fd, &q));
+		/* Held from SUBMIT on; timed out already on a slow machine. */
+		if (held_list(self->fd, &h, 1) != 1) {
+			ASSERT_EQ(1, aio_reap(self->fd, &ev, 1, WAIT_LONG_NS));
+			EXPECT_EQ(-ETIMEDOUT, ev.result);
+			continue;
+		}
+		rel.hold_id = h.hold_id;
+		while ((__s64)(now_ns() - h.since_ns) < aim)
+			;
+		rret = release(self->fd, &rel, 1);
+		ASSERT_EQ(1, aio_reap(self->fd, &ev, 1, WAIT_LONG_NS));
+		EXPECT_EQ(0, aio_getevents(self->fd, &ev, 0, 1, 0));
+		if (ev.result == -ETIMEDOUT) {
+			EXPECT_EQ(-ENOENT, rret);
+			EXPECT_LE(MSEC(2), ev.complete_ns - ev.submit_ns);
+			EXPECT_EQ(-1L, find_not(self->buf, LEN, 0xaa));
+			deadline_won++;
+		} else {
+			EXPECT_EQ(LEN, ev.result);
+			EXPECT_EQ(1, rret);
+			EXPECT_EQ(0, memcmp(self->buf, self->store, LEN));
+			release_won++;
+		}
+	}
+	TH_LOG("deadline won %d, release won %d", deadline_won, release_won);
+}
+
+/*
+ * Release against close and against process exit, with eight requests
+ * held: each ends exactly once, completed by the release (the count it
+ * returns) or cancelled by the close or the exit (the others).
+ */
+struct closer {
+	int fd;
+	atomic_int *go;
+};
+
+static void *close_racer(void *arg)
+{
+	struct closer *c = arg;
+
+	while (!atomic_load(c->go))
+		;
+	close(c->fd);
+	return NULL;
+}
+
+#define RACE_N	8
+
+static int release_listed(int fd)
+{
+	struct aiodev_release rel[RACE_N] = { 0 };
+	struct aiodev_held h[RACE_N];
+	int n = held_list(fd, h, RACE_N), i;
+
+	if (n != RACE_N)
+		return n < 0 ? n : -EPROTO;
+	for (i = 0; i < RACE_N; i++) {
+		rel[i].hold_id = h[i].hold_id;
+		rel[i].kind = AIODEV_RELEASE_OK;
+	}
+	return release(fd, rel, RACE_N);
+}
+
+static int submit_nops(int fd)
+{
+	struct aiodev_req q[RACE_N];
+	int i;
+
+	for (i = 0; i < RACE_N; i++)
+		req_nop(&q[i], i);
+	return aio_submit(fd, q, RACE_N);
+}
+
+TEST_F(hd, release_races_close_and_exit)
+{
+	int i, round, released[2] = { 0 }, whole[2] = { 0 };
+
+	ASSERT_LT(0, hold_rule(self->fd, 0, 0));
+	for (round = 0; round < 80; round++) {
+		struct aiodev_counters before, after;
+		bool by_exit = round % 2;
+		atomic_int go = 0;
+		int ret = 0, pfd[2], st;
+		struct closer c;
+		pthread_t th;
+		pid_t child;
+		char ch;
+
+		before = kaio_dev_stats(self->fd);
+		if (by_exit) {
+			ASSERT_EQ(0, pipe(pfd));
+			child = fork();
+			ASSERT_LE(0, child);
+			if (!child) {
+				int fd2 = aio_open(0, O_RDWR);
+
+				if (fd2 < 0 || submit_nops(fd2) != RACE_N)
+					_exit(1);
+				/* Parent: release now. */
+				if (write(pfd[1], "r", 1) != 1)
+					_exit(2);
+				_exit(0);
+			}
+			close(pfd[1]);
+			ASSERT_EQ(1, read(pfd[0], &ch, 1));
+			close(pfd[0]);
+			ret = release_listed(self->fd);
+			ASSERT_EQ(child, waitpid(child, &st, 0));
+			ASSERT_TRUE(WIFEXITED(st) && !WEXITSTATUS(st));
+		} else {
+			c.fd = aio_open(0, O_RDWR);
+			c.go = &go;
+			ASSERT_LE(0, c.fd);
+			ASSERT_EQ(RACE_N, submit_nops(c.fd));
+			ASSERT_EQ(RACE_N, held_wait(self->fd, RACE_N,
+						    WAIT_LONG_NS));
+			ASSERT_EQ(0, pthread_create(&th, NULL, close_racer, &c));
+			atomic_store(&go, 1);
+			ret = release_listed(self->fd);
+			pthread_join(th, NULL);
+		}
+		/* The exit may come before the list: then none are listed. */
+		ASSERT_TRUE(ret == -ENOENT || ret == -EPROTO ||
+			    (ret >= 1 && ret <= RACE_N))
+			TH_LOG("round %d: release: %d", round, ret);
+		if (ret < 0)
+			ret = 0;
+		ASSERT_EQ(0, kaio_wait_dev_idle(self->fd, 0, WAIT_LONG_NS,
+						&after));
+		EXPECT_EQ(0, held_list(self->fd, NULL, 0));
+		EXPECT_EQ(before.submitted + RACE_N, after.submitted);
+		EXPECT_EQ(before.completed_ok + ret, after.completed_ok)
+			TH_LOG("round %d (%s): released %d", round,
+			       by_exit ? "exit" : "close", ret);
+		EXPECT_EQ(before.cancelled + RACE_N - ret, after.cancelled);
+		EXPECT_EQ(before.failed, after.failed);
+		EXPECT_EQ(before.timed_out, after.timed_out);
+		released[by_exit] += ret;
+		whole[by_exit] += ret == RACE_N;
+	}
+	for (i = 0; i < 2; i++)
+		TH_LOG("%s: %d requests released, %d rounds wholly",
+		       i ? "exit" : "close", released[i], whole[i]);
 }
 
 /* Close with held requests: they are cancelled; a release finds none. */

@@ -30,7 +30,11 @@
  *    its own (SHORT, ERROR, TORN, REFUSE, OK with skip/every/count): while
  *    the rule provably stays in force, results, bytes moved and the rule's
  *    counters are exactly the rule's; otherwise and once it is deleted, a
- *    plain read's (see rules_main()).
+ *    plain read's (see rules_main());
+ *  - a holder whose reads a hold rule parks, released in random orders with
+ *    random results (some parked first) while a racer cancels them (CANCEL,
+ *    io_cancel) or closes their file, or left to a safety deadline: each
+ *    ends exactly once, as the one that won says (see holder_main()).
  *
  * Checked while it runs: every event belongs to exactly one outstanding
  * request and comes once; results are the request's length, -ETIMEDOUT,
@@ -47,8 +51,9 @@
  *
  * Device layout: workers write only [0, KAIO_DATA_END); the children use
  * [KAIO_DATA_END, ZERO_REGION_OFF) as scratch and never write elsewhere;
- * the rule worker owns [PRIV_OFF, +PRIV_LEN), and [NOMATCH_OFF, +NOMATCH_LEN)
- * is nobody's (both past the zero region).
+ * the rule worker owns [PRIV_OFF, +PRIV_LEN), the holder [HOLD_OFF,
+ * +HOLD_LEN), and [NOMATCH_OFF, +NOMATCH_LEN) is nobody's (all past the zero
+ * region).
  * AIODEV_STRESS_SEED makes the random choices reproducible (threads still
  * interleave differently).
  */
@@ -102,6 +107,9 @@ enum role { R_IOCTL, R_LIBAIO, R_SYNC };
 /* Rule operations of the rules thread that took effect, and checks. */
 enum { RO_ADD, RO_DEL, RO_LOAD, RO_CLEAR, RO_LIST, RO_DSET, RO_DDEL,
        RO_EBADF, RO_N };
+/* How the holder's requests ended, and what it did. */
+enum { HW_RELEASED, HW_PARKED, HW_CANCEL_WON, HW_DEADLINE, HW_PLAIN,
+       HW_CLOSED, HW_PHASES, HW_N };
 enum kind { K_GETEVENTS, K_FULLSUBMIT, K_SYNCREAD, K_SYNCWRITE, K_EXIT, NKIND };
 static const char *const kind_name[NKIND] = {
 	"getevents", "full-queue submit", "sync read", "sync write", "exit"
@@ -125,7 +133,7 @@ struct run {
 
 	atomic_ullong accepted[NDEV];
 	atomic_ullong observed[NDEV][NCAT];
-	atomic_ullong by_path[5];	/* ioctl, libaio, sync, children, rules */
+	atomic_ullong by_path[6];	/* ioctl, libaio, sync, children, rules, holder */
 	atomic_ullong cancels[3];	/* won, lost, bogus -ENOENT */
 	atomic_ullong io_cancels[3];	/* -EINPROGRESS, -EAGAIN, -EINVAL */
 	atomic_ullong ties, nowait, abrupt, graceful, destroys, fdcloses;
@@ -139,6 +147,7 @@ struct run {
 	atomic_ullong rule_ops[RO_N], rules_loaded, rule_list_max;
 	atomic_ullong rule_exact, rule_passed, rule_unsure, rule_counted,
 		      rule_phases;
+	atomic_ullong hold_stat[HW_N];	/* the holder (see holder_main()) */
 };
 
 struct worker {
@@ -1283,6 +1292,8 @@ static void *config_main(void *arg)
  */
 #define PRIV_OFF	(60ULL << 20)
 #define PRIV_LEN	(64U << 10)
+#define HOLD_OFF	(61ULL << 20)
+#define HOLD_LEN	(64U << 10)
 #define NOMATCH_OFF	(62ULL << 20)
 #define NOMATCH_LEN	(2U << 20)
 #define CHURN_MAX	48		/* the rules thread's own, per device */
@@ -1418,14 +1429,14 @@ static void churn_gone(struct churn_dev *c, __u32 id)
 
 /*
  * RULE_LIST: at most AIODEV_MAX_RULES, ids increasing; our rules all
- * there as added, in order, never matched; besides them at most one, the
- * rule worker's. Through the read-only file half of the time.
+ * there as added, in order, never matched; besides them at most the rule
+ * worker's and the holder's. Through the read-only file half of the time.
  */
 static void churn_list(struct helper *h, struct churn_dev *c, int dev)
 {
 	struct run *run = h->run;
 	struct aiodev_rule got[AIODEV_MAX_RULES + 1], g;
-	int ret, i, j = 0, other = 0;
+	int ret, i, j = 0, other = 0, holder = 0;
 	__u32 prev = 0;
 
 	ret = rule_ioctl_list(rnd_next(&h->rng) % 2 ? c->rofd : c->wfd, got,
@@ -1453,6 +1464,10 @@ static void churn_list(struct helper *h, struct churn_dev *c, int dev)
 				st_fail(run, "aiodev%d: rule %u listed unlike it was added (tgid %d, was %d)",
 					dev, g.id, g.tgid, c->own[j].tgid);
 			j++;
+		} else if (got[i].offset == HOLD_OFF &&
+			   got[i].range_len == HOLD_LEN &&
+			   (got[i].flags & AIODEV_RULE_HOLD) && !holder++) {
+			continue;	/* the holder's */
 		} else if (got[i].offset != PRIV_OFF ||
 			   got[i].range_len != PRIV_LEN || ++other > 1) {
 			st_fail(run, "RULE_LIST on aiodev%d: rule %u at %d is none of ours",
@@ -1969,6 +1984,463 @@ static void *rworker_main(void *arg)
 	return NULL;
 }
 
+/* ---- holder: held requests released, cancelled, closed, timed out ------ */
+
+/*
+ * The holder owns [HOLD_OFF, +HOLD_LEN) of each device, holding a known
+ * pattern. Each phase adds a hold rule for its own reads of the range
+ * (sometimes with a safety deadline), submits a few through the ioctl and
+ * libaio, and then releases some of them in a random order with random
+ * results (some parked) while a racer thread CANCELs or io_cancels some,
+ * or closes the ioctl file; what stays held is released at the end, or
+ * times out. Each request must end exactly once: as the release that
+ * returned it released it says, -ECANCELED if a cancel won, -ETIMEDOUT at
+ * the deadline; a read the rule may not have held (a CLEAR or LOAD of the
+ * rules thread) ends as any plain read.
+ */
+#define HOLD_MAX	8			/* requests per phase */
+
+
+struct hreq {
+	int path;			/* AIODEV_PATH_IOCTL or _AIO */
+	__u64 id;			/* ioctl request id */
+	struct iocb cb;
+	__u64 off;
+	__u32 len;
+	__u64 hold_id;			/* 0 if not listed as held */
+	bool released, cancel_won;
+	struct aiodev_release how;	/* the release that ended it */
+	long long res;
+	bool seen;
+};
+
+struct holder {
+	struct run *run;
+	pthread_t thread;
+	__u64 rng;
+	int fd[NDEV], ifd[NDEV];	/* rules, libaio and control; SUBMIT */
+	io_context_t aio[NDEV];
+	unsigned char *buf, *pat;	/* HOLD_MAX * BLK + GUARD each slot */
+	/* The phase, shared with its racer. */
+	int dev, n;
+	struct hreq q[HOLD_MAX];
+	atomic_int go;
+	bool close_ifd;
+	__u64 racer_rng;
+};
+
+static unsigned char *hslot(struct holder *ho, int i)
+{
+	return ho->buf + i * (BLK + GUARD);
+}
+
+/* The racer: cancel some requests, or close the ioctl file under them. */
+static void *hold_racer(void *arg)
+{
+	struct holder *ho = arg;
+	int i, ret;
+
+	while (!atomic_load(&ho->go))
+		;
+	if (ho->close_ifd) {
+		close_locked(ho->run, ho->ifd[ho->dev]);
+		return NULL;
+	}
+	for (i = 0; i < ho->n; i++) {
+		struct hreq *q = &ho->q[i];
+		struct io_event ev;
+
+		if (rnd_next(&ho->racer_rng) % 3)
+			continue;
+		if (q->path == AIODEV_PATH_IOCTL) {
+			ret = aio_cancel(ho->ifd[ho->dev], q->id);
+			q->cancel_won = !ret;
+			if (ret && ret != -EALREADY && ret != -ENOENT)
+				st_fail(ho->run, "holder: CANCEL: %d", ret);
+		} else {
+			ret = io_cancel(ho->aio[ho->dev], &q->cb, &ev);
+			q->cancel_won = ret == -EINPROGRESS;
+			if (ret != -EINPROGRESS && ret != -EAGAIN && ret != -EINVAL)
+				st_fail(ho->run, "holder: io_cancel: %d", ret);
+		}
+	}
+	return NULL;
+}
+
+/* The result a release gives a read of @len bytes, and the bytes it moves. */
+static long long release_result(const struct aiodev_release *r, __u32 len,
+				__u32 *moved)
+{
+	__u32 part = r->bytes < len ? r->bytes : len;
+
+	*moved = 0;
+	switch (r->kind) {
+	case AIODEV_RELEASE_OK:
+		*moved = len;
+		return len;
+	case AIODEV_RELEASE_SHORT:
+		*moved = part;
+		return part;
+	case AIODEV_RELEASE_TORN:
+		*moved = part;
+		return -r->error;
+	case AIODEV_RELEASE_ERROR:
+		return -r->error;
+	default:	/* CANCEL */
+		return -ECANCELED;
+	}
+}
+
+static void hold_pick(struct holder *ho, struct aiodev_release *r,
+		      struct hreq *q)
+{
+	__u64 x = rnd_next(&ho->rng);
+
+	*r = (struct aiodev_release){ .hold_id = q->hold_id };
+	r->kind = AIODEV_RELEASE_OK + x % 5;
+	if (r->kind == AIODEV_RELEASE_SHORT || r->kind == AIODEV_RELEASE_TORN)
+		r->bytes = (x >> 8) % q->len;
+	if (r->kind == AIODEV_RELEASE_ERROR || r->kind == AIODEV_RELEASE_TORN)
+		r->error = ENOLINK;
+	if (r->kind != AIODEV_RELEASE_CANCEL && (x >> 24) % 4 == 0)
+		r->flags = AIODEV_RELEASE_PARK;
+}
+
+/* Release @nr of @rel, and mark those it released (parked or not). */
+static int hold_release(struct holder *ho, struct aiodev_release *rel, int nr)
+{
+	struct aiodev_release_list l = {
+		.releases = (__u64)(uintptr_t)rel,
+		.nr = nr,
+	};
+	int ret = aio_ioctl(ho->fd[ho->dev], AIODEV_IOC_RELEASE, &l), i, k;
+
+	if (ret < 0 && ret != -ENOENT) {
+		st_fail(ho->run, "holder: RELEASE of %d: %d", nr, ret);
+		return ret;
+	}
+	for (i = 0; i < ret; i++) {
+		for (k = 0; k < ho->n; k++) {
+			struct hreq *q = &ho->q[k];
+
+			if (q->hold_id != rel[i].hold_id)
+				continue;
+			/* A parked request's second release keeps its result. */
+			if (!q->released || rel[i].kind != AIODEV_RELEASE_PLANNED)
+				q->how = rel[i];
+			q->released = true;
+		}
+	}
+	return ret;
+}
+
+/* This phase's requests the device holds (by hold id): how many. */
+static int hold_list_mine(struct holder *ho, struct aiodev_held *h, int nr)
+{
+	struct aiodev_held all[64];
+	struct aiodev_held_list l = { .held = (__u64)(uintptr_t)all, .nr = 64 };
+	int ret = aio_ioctl(ho->fd[ho->dev], AIODEV_IOC_HELD_LIST, &l), i, k;
+	int mine = 0;
+
+	if (ret < 0) {
+		st_fail(ho->run, "holder: HELD_LIST: %d", ret);
+		return 0;
+	}
+	for (i = 0; i < ret && i < 64; i++) {
+		if (all[i].tgid != getpid() || all[i].offset < HOLD_OFF ||
+		    all[i].offset >= HOLD_OFF + HOLD_LEN)
+			st_fail(ho->run, "holder: aiodev%d holds a request not its own (tgid %d, offset %llu)",
+				ho->dev, all[i].tgid,
+				(unsigned long long)all[i].offset);
+		for (k = 0; k < ho->n; k++)
+			if (ho->q[k].off == all[i].offset && mine < nr)
+				h[mine++] = all[i];
+	}
+	return mine;
+}
+
+static bool hold_buf_ok(struct holder *ho, int i, __u32 moved)
+{
+	const struct hreq *q = &ho->q[i];
+
+	return !memcmp(hslot(ho, i), ho->pat + (q->off - HOLD_OFF), moved) &&
+	       find_not(hslot(ho, i) + moved, q->len - moved + GUARD,
+			CANARY) < 0;
+}
+
+/* How request @i ended: the category to count, or -1 if it may not. */
+static int hold_check(struct holder *ho, int i, __u64 deadline, bool sure)
+{
+	struct hreq *q = &ho->q[i];
+	__u32 moved;
+	int cat;
+
+	if (q->released && q->cancel_won)
+		return -1;
+	if (q->released) {
+		if (q->res != release_result(&q->how, q->len, &moved) ||
+		    !hold_buf_ok(ho, i, moved))
+			return -1;
+		return q->res >= 0 ? C_OK : q->res == -ECANCELED ? C_CAN : C_FAIL;
+	}
+	if (q->cancel_won)
+		return q->res == -ECANCELED && hold_buf_ok(ho, i, 0) ? C_CAN : -1;
+	if (q->hold_id)	/* held, neither released nor cancelled */
+		return deadline && q->res == -ETIMEDOUT &&
+		       hold_buf_ok(ho, i, 0) ? C_TMO : -1;
+	/* Not listed: the deadline came first, or the rule was gone. */
+	if (sure && !deadline)
+		return -1;
+	cat = classify(q->res, q->len, false);
+	if (cat < 0 || cat == C_CAN || q->res == -ERR_RANGE)
+		return -1;
+	return hold_buf_ok(ho, i, cat == C_OK ? q->len : 0) ? cat : -1;
+}
+
+static void hold_phase(struct holder *ho)
+{
+	struct run *run = ho->run;
+	atomic_ullong *stat = run->hold_stat;
+	__u64 x = rnd_next(&ho->rng), deadline;
+	struct aiodev_rule r = { 0 };
+	struct aiodev_release rel[HOLD_MAX];
+	struct aiodev_held h[HOLD_MAX];
+	struct iocb *cbs[HOLD_MAX];
+	struct io_event ioev[HOLD_MAX];
+	struct aiodev_event ev[HOLD_MAX];
+	int dev = x % NDEV, i, k, n, nioctl = 0, naio = 0, ret, held, tries;
+	unsigned int e0;
+	pthread_t th;
+	bool sure;
+
+	ho->dev = dev;
+	ho->n = n = 2 + (x >> 1) % (HOLD_MAX - 1);
+	deadline = (x >> 4) % 3 == 0 ? 200000 + (x >> 8) % MSEC(5) : 0;
+	r.flags = AIODEV_RULE_HOLD;
+	r.hold_nsec = deadline;
+	r.ops = 1U << AIODEV_OP_READ;
+	r.paths = 1U << AIODEV_PATH_IOCTL | 1U << AIODEV_PATH_AIO;
+	r.offset = HOLD_OFF;
+	r.range_len = HOLD_LEN;
+	r.tgid = getpid();
+	e0 = atomic_load(&run->rules_epoch);
+	ret = aio_ioctl(ho->fd[dev], AIODEV_IOC_RULE_ADD, &r);
+	if (ret) {
+		st_fail(run, "holder: RULE_ADD on aiodev%d: %d", dev, ret);
+		return;
+	}
+
+	/* Distinct blocks of the range, half through each path. */
+	k = (x >> 20) % (HOLD_LEN / BLK);
+	for (i = 0; i < n; i++) {
+		struct hreq *q = &ho->q[i];
+		__u64 y = rnd_next(&ho->rng);
+
+		memset(q, 0, sizeof(*q));
+		q->path = y % 2 ? AIODEV_PATH_AIO : AIODEV_PATH_IOCTL;
+		q->len = 1 + (y >> 8) % BLK;
+		q->off = HOLD_OFF + (__u64)((k + i) % (HOLD_LEN / BLK)) * BLK;
+		memset(hslot(ho, i), CANARY, BLK + GUARD);
+		if (q->path == AIODEV_PATH_IOCTL) {
+			struct aiodev_req rq;
+
+			req_init(&rq, AIODEV_OP_READ, hslot(ho, i), q->off,
+				 q->len, i);
+			ret = aio_submit1(ho->ifd[dev], &rq);
+			q->id = rq.id;
+			nioctl++;
+		} else {
+			cbs[0] = &q->cb;
+			io_prep_pread(&q->cb, ho->fd[dev], hslot(ho, i), q->len,
+				      q->off);
+			q->cb.data = (void *)(uintptr_t)i;
+			ret = io_submit(ho->aio[dev], 1, cbs) == 1 ? 0 : -EIO;
+			naio++;
+		}
+		if (ret) {
+			st_fail(run, "holder: submit on aiodev%d: %d", dev, ret);
+			ho->n = n = i;
+			break;
+		}
+		atomic_fetch_add(&run->accepted[dev], 1);
+		atomic_fetch_add(&run->by_path[5], 1);
+	}
+	/* Held from submission on: list them. */
+	held = hold_list_mine(ho, h, HOLD_MAX);
+	sure = !(e0 & 1) && atomic_load(&run->rules_epoch) == e0;
+	if (sure && !deadline && held != n)
+		st_fail(run, "holder: %d of %d reads held under its rule", held,
+			n);
+	for (i = 0; i < held; i++)
+		for (k = 0; k < n; k++)
+			if (ho->q[k].off == h[i].offset)
+				ho->q[k].hold_id = h[i].hold_id;
+
+	/* Release some, in a random order, while the racer cancels. */
+	ho->close_ifd = (x >> 40) % 16 == 0 && nioctl;
+	ho->racer_rng = rnd_next(&ho->rng) | 1;
+	atomic_store(&ho->go, 0);
+	if (pthread_create(&th, NULL, hold_racer, ho)) {
+		st_fail(run, "holder: pthread_create");
+		return;
+	}
+	for (i = 0, k = 0; i < held; i++) {
+		int j = rnd_next(&ho->rng) % (i + 1);
+
+		h[k] = h[i];
+		if (j != i) {
+			struct aiodev_held t = h[j];
+
+			h[j] = h[k];
+			h[k] = t;
+		}
+		k++;
+	}
+	k = held ? rnd_next(&ho->rng) % (held + 1) : 0;
+	for (i = 0; i < k; i++) {
+		int m;
+
+		for (m = 0; m < n && ho->q[m].hold_id != h[i].hold_id; m++)
+			;
+		hold_pick(ho, &rel[i], &ho->q[m]);
+	}
+	atomic_store(&ho->go, 1);
+	if (k)
+		hold_release(ho, rel, k);
+	pthread_join(th, NULL);
+
+	/* Sometimes let the safety deadline end what is still held. */
+	if (deadline && (x >> 44) % 2)
+		sleep_ns(deadline + MSEC(1));
+	/* Release what is still held (parked ones as parked). */
+	for (tries = 0; tries < 100; tries++) {
+		int m = hold_list_mine(ho, h, HOLD_MAX);
+
+		if (!m)
+			break;
+		for (i = 0; i < m; i++) {
+			rel[i] = (struct aiodev_release){ .hold_id = h[i].hold_id };
+			rel[i].kind = h[i].flags & AIODEV_HELD_PARKED ?
+				      AIODEV_RELEASE_PLANNED : AIODEV_RELEASE_OK;
+			if (h[i].flags & AIODEV_HELD_PARKED)
+				atomic_fetch_add(&stat[HW_PARKED], 1);
+		}
+		hold_release(ho, rel, m);
+	}
+	if (tries == 100)
+		st_fail(run, "holder: aiodev%d still holds its requests", dev);
+
+	/* Reap: exactly one event each. */
+	if (ho->close_ifd) {
+		atomic_fetch_add(&stat[HW_CLOSED], 1);
+		ho->ifd[dev] = aio_open(dev, O_RDWR);
+		if (ho->ifd[dev] < 0)
+			st_fail(run, "holder: reopen aiodev%d", dev);
+	} else if (nioctl) {
+		ret = aio_reap(ho->ifd[dev], ev, nioctl, DRAIN_NS);
+		for (i = 0; i < ret; i++) {
+			struct hreq *q = &ho->q[ev[i].user_data % HOLD_MAX];
+
+			if (ev[i].user_data >= (__u64)n || q->seen ||
+			    q->path != AIODEV_PATH_IOCTL || ev[i].id != q->id)
+				st_fail(run, "holder: stray event %llu",
+					(unsigned long long)ev[i].user_data);
+			q->seen = true;
+			q->res = ev[i].result;
+		}
+		if (ret != nioctl)
+			st_fail(run, "holder: %d of %d ioctl events", ret, nioctl);
+	}
+	if (naio) {
+		ret = io_getevents(ho->aio[dev], naio, HOLD_MAX, ioev,
+				   &(struct timespec){ .tv_sec = 30 });
+		for (i = 0; i < ret; i++) {
+			struct hreq *q = &ho->q[(uintptr_t)ioev[i].data % HOLD_MAX];
+
+			if (q->seen || q->path != AIODEV_PATH_AIO ||
+			    ioev[i].obj != &q->cb)
+				st_fail(run, "holder: stray libaio event");
+			q->seen = true;
+			q->res = (long)ioev[i].res;
+		}
+		if (ret != naio)
+			st_fail(run, "holder: %d of %d libaio events", ret, naio);
+	}
+	if (ho->close_ifd)
+		nioctl = 0;
+	ret = aio_getevents(ho->ifd[dev], ev, 0, HOLD_MAX, 0);
+	if (ret > 0 && !ho->close_ifd)
+		st_fail(run, "holder: %d ioctl events too many", ret);
+	if (io_getevents(ho->aio[dev], 0, HOLD_MAX, ioev,
+			 &(struct timespec){ 0 }) != 0)
+		st_fail(run, "holder: libaio events too many");
+
+	sure = sure && atomic_load(&run->rules_epoch) == e0;
+	for (i = 0; i < n; i++) {
+		struct hreq *q = &ho->q[i];
+		int cat;
+
+		if (!q->seen)
+			continue;
+		cat = hold_check(ho, i, deadline, sure);
+		if (cat < 0) {
+			st_fail(run, "holder: %s read of %u at +%llu on aiodev%d (held %d, released %d kind %u bytes %u park %u, cancel won %d, deadline %llu): %lld",
+				q->path == AIODEV_PATH_AIO ? "libaio" : "ioctl",
+				q->len, (unsigned long long)(q->off - HOLD_OFF),
+				dev, !!q->hold_id, q->released, q->how.kind,
+				q->how.bytes, q->how.flags, q->cancel_won,
+				(unsigned long long)deadline, q->res);
+			continue;
+		}
+		count(run, dev, cat);
+		atomic_fetch_add(&stat[q->released ? HW_RELEASED :
+				       q->cancel_won ? HW_CANCEL_WON :
+				       cat == C_TMO ? HW_DEADLINE : HW_PLAIN], 1);
+	}
+	ret = aio_ioctl(ho->fd[dev], AIODEV_IOC_RULE_DEL, &r.id);
+	if (ret && (sure || ret != -ENOENT))
+		st_fail(run, "holder: RULE_DEL of %u: %d", r.id, ret);
+	atomic_fetch_add(&stat[HW_PHASES], 1);
+}
+
+static void *holder_main(void *arg)
+{
+	struct holder *ho = arg;
+	struct run *run = ho->run;
+	int d, tries;
+
+	for (d = 0; d < NDEV; d++) {
+		ho->fd[d] = aio_open(d, O_RDWR);
+		ho->ifd[d] = aio_open(d, O_RDWR);
+		if (ho->fd[d] < 0 || ho->ifd[d] < 0 ||
+		    io_setup(2 * HOLD_MAX, &ho->aio[d])) {
+			st_fail(run, "holder: set up aiodev%d: %s", d,
+				strerror(errno));
+			return NULL;
+		}
+		/* The pattern, through any fault or deadline in force. */
+		for (tries = 0; tries < 1000; tries++) {
+			ssize_t got = pwrite(ho->fd[d], ho->pat, HOLD_LEN, HOLD_OFF);
+
+			atomic_fetch_add(&run->accepted[d], 1);
+			atomic_fetch_add(&run->by_path[5], 1);
+			if (got == HOLD_LEN)
+				break;
+		}
+		if (tries == 1000)
+			st_fail(run, "holder: cannot write its pattern");
+	}
+	while (!stopping(run) && ho->ifd[0] >= 0 && ho->ifd[1] >= 0)
+		hold_phase(ho);
+	for (d = 0; d < NDEV; d++) {
+		io_destroy(ho->aio[d]);
+		close_locked(run, ho->fd[d]);
+		if (ho->ifd[d] >= 0)
+			close_locked(run, ho->ifd[d]);
+	}
+	return NULL;
+}
+
 /* ---- killer thread and its children ------------------------------------ */
 
 #define CH_READY	1000
@@ -2279,6 +2751,7 @@ FIXTURE(st) {
 	struct worker *w;
 	struct helper cfg, killer, rules;
 	struct rworker rw;
+	struct holder ho;
 	struct aiodev_counters base[NDEV];
 	int fd[NDEV];
 };
@@ -2379,6 +2852,14 @@ TEST_F_TIMEOUT(st, storm, 120)
 	madvise(self->rw.buf, RW_MAXLEN + GUARD, MADV_DONTFORK);
 	madvise(self->rw.pat, PRIV_LEN, MADV_DONTFORK);
 	fill_pattern(self->rw.pat, PRIV_LEN, run->seed ^ 0x9a7);
+	self->ho = (struct holder){ .run = run, .rng = (run->seed ^ 0x401d) | 1,
+				    .buf = kaio_buf(HOLD_MAX * (BLK + GUARD), 0),
+				    .pat = kaio_buf(HOLD_LEN, 0) };
+	ASSERT_NE(NULL, self->ho.buf);
+	ASSERT_NE(NULL, self->ho.pat);
+	madvise(self->ho.buf, HOLD_MAX * (BLK + GUARD), MADV_DONTFORK);
+	madvise(self->ho.pat, HOLD_LEN, MADV_DONTFORK);
+	fill_pattern(self->ho.pat, HOLD_LEN, run->seed ^ 0x401e);
 
 	t0 = now_ns();
 	run->t_end = t0 + (__u64)run->seconds * NSEC_PER_SEC;
@@ -2393,6 +2874,8 @@ TEST_F_TIMEOUT(st, storm, 120)
 				    &self->rules));
 	ASSERT_EQ(0, pthread_create(&self->rw.thread, NULL, rworker_main,
 				    &self->rw));
+	ASSERT_EQ(0, pthread_create(&self->ho.thread, NULL, holder_main,
+				    &self->ho));
 	for (i = 0; i < run->nthreads; i++)
 		pthread_join(self->w[i].thread, NULL);
 	atomic_store(&run->stop, 1);
@@ -2400,6 +2883,7 @@ TEST_F_TIMEOUT(st, storm, 120)
 	pthread_join(self->killer.thread, NULL);
 	pthread_join(self->rules.thread, NULL);
 	pthread_join(self->rw.thread, NULL);
+	pthread_join(self->ho.thread, NULL);
 	if (!atomic_load(&run->sleeper_reaped)) {
 		kill(run->sleeper, SIGKILL);
 		waitpid(run->sleeper, NULL, 0);
@@ -2468,10 +2952,11 @@ TEST_F_TIMEOUT(st, storm, 120)
 	}
 	mism += S(&run->mismatches);
 
-	printf("# stress: %d threads x %d s (seed %llu): %llu requests (ioctl %llu, libaio %llu, plain %llu, children %llu, rule worker %llu): ok %llu, timed out %llu, cancelled %llu, failed %llu seen, %llu unseen (cancelled by close/exit/io_destroy)\n",
+	printf("# stress: %d threads x %d s (seed %llu): %llu requests (ioctl %llu, libaio %llu, plain %llu, children %llu, rule worker %llu, holder %llu): ok %llu, timed out %llu, cancelled %llu, failed %llu seen, %llu unseen (cancelled by close/exit/io_destroy)\n",
 	       run->nthreads, run->seconds, (unsigned long long)run->seed,
 	       tot_acc, S(&run->by_path[0]), S(&run->by_path[1]),
 	       S(&run->by_path[2]), S(&run->by_path[3]), S(&run->by_path[4]),
+	       S(&run->by_path[5]),
 	       tot_obs[C_OK],
 	       tot_obs[C_TMO], tot_obs[C_CAN], tot_obs[C_FAIL],
 	       tot_acc - tot_obs[0] - tot_obs[1] - tot_obs[2] - tot_obs[3]);
@@ -2496,6 +2981,11 @@ TEST_F_TIMEOUT(st, storm, 120)
 	printf("# stress: rule worker: %llu rules, reads decided by a rule in force %llu (exact), reads it let pass or with no rule %llu, reads with the rule maybe cleared %llu; counters checked exactly %llu\n",
 	       S(&run->rule_phases), S(&run->rule_exact), S(&run->rule_passed),
 	       S(&run->rule_unsure), S(&run->rule_counted));
+	printf("# stress: holder: %llu phases; requests released %llu (%llu parked first), cancel won the race %llu, safety deadline %llu, not held %llu; ioctl files closed under held requests %llu\n",
+	       S(&run->hold_stat[HW_PHASES]), S(&run->hold_stat[HW_RELEASED]),
+	       S(&run->hold_stat[HW_PARKED]), S(&run->hold_stat[HW_CANCEL_WON]),
+	       S(&run->hold_stat[HW_DEADLINE]), S(&run->hold_stat[HW_PLAIN]),
+	       S(&run->hold_stat[HW_CLOSED]));
 	printf("# stress: reads verified %llu, failed reads with buffer intact %llu, blocks read back at the end %llu, mismatches %llu, errors %d\n",
 	       S(&run->verified_reads), S(&run->canaries),
 	       S(&run->final_blocks), (unsigned long long)mism,
@@ -2556,10 +3046,17 @@ TEST_F_TIMEOUT(st, storm, 120)
 		NEED(rule_passed, "reads a rule let pass or with no rule");
 		NEED(rule_unsure, "reads with the rule maybe cleared");
 		NEED(rule_counted, "rule counters checked");
+		NEED(hold_stat[HW_RELEASED], "held requests released");
+		NEED(hold_stat[HW_PARKED], "released requests parked");
+		NEED(hold_stat[HW_CANCEL_WON], "cancels winning over a release");
+		NEED(hold_stat[HW_DEADLINE], "held requests timed out");
+		NEED(hold_stat[HW_CLOSED], "files closed under held requests");
 #undef NEED
 	}
 	kaio_buf_free(self->rw.buf, RW_MAXLEN + GUARD);
 	kaio_buf_free(self->rw.pat, PRIV_LEN);
+	kaio_buf_free(self->ho.buf, HOLD_MAX * (BLK + GUARD));
+	kaio_buf_free(self->ho.pat, HOLD_LEN);
 	free(big);
 }
 
