@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install the Debian packages the build and the VM tests need. A fresh CI
 # machine has none of them; on a prepared one this is a quick no-op.
+# deps.sh --vm installs only what aiodev-vm needs.
 set -euo pipefail
 
 pkgs=(
@@ -17,6 +18,15 @@ pkgs=(
 	# clang-format for the .clang-format at the root (not a gate).
 	dkms gcc-multilib groff man-db pkg-config clang-format perl
 )
+
+# --vm: only what aiodev-vm needs (a CI container running users' programs).
+if [[ ${1:-} == --vm ]]; then
+	pkgs=(
+		gcc make libc6-dev kmod
+		linux-headers-amd64 linux-headers-6.12-amd64 linux-headers-6.12-rt-amd64
+		qemu-system-x86 busybox-static cpio xz-utils debootstrap
+	)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

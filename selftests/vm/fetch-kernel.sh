@@ -18,7 +18,7 @@ set -euo pipefail
 
 # Modules a guest step may need later (block/fs tests); their dependencies
 # come along. Absent or built-in ones are skipped.
-KMODS=${AIODEV_KMODS:-null_blk 9p 9pnet_virtio virtio_pci}
+KMODS=${AIODEV_KMODS:-null_blk 9p 9pnet_virtio virtio_pci virtio_console}
 
 # fetch_d13_debs KVER DIR: the 7.x image and modules, downloaded in the
 # root (which sees DIR at the same path).

@@ -5,7 +5,7 @@
 
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$VM_DIR/../.." && pwd)
-BUILD=$ROOT/build
+BUILD=${AIODEV_BUILD:-$ROOT/build}
 LOGS=$BUILD/logs
 CACHE=${AIODEV_CACHE:-$HOME/.cache/aiodev}
 

@@ -3,7 +3,8 @@
 # mkinitramfs.sh KVER PAYLOAD OUT: pack the test VM's root filesystem into
 # an uncompressed cpio (the kernel unpacks it faster than it could inflate
 # one, and the host skips compressing). PAYLOAD is the guest script /init
-# runs: check (guest-check.sh) or demo (guest-demo.sh).
+# runs: check (guest-check.sh), demo (guest-demo.sh) or run (guest-run.sh,
+# for aiodev-vm).
 #
 # Guest layout:
 #   /init                  guest-init.sh
@@ -17,6 +18,9 @@
 #   /usr/bin/              every program in userspace/ (the aiodev CLI),
 #                          plus $AIODEV_VM_HOST_BINS (e.g. "fio")
 #   /lib/modules/KVER/     the cached kernel modules (null_blk, 9p, ...)
+#   /vm/run/, PROGRAM      aiodev-vm only: AIODEV_VM_EXTRA_ROOT's files, and
+#                          AIODEV_VM_HOST_PROGS at their host paths
+# AIODEV_KO names another module file than build/KVER/kmod/aiodev.ko.
 # Dynamically linked programs bring their ldd closure along.
 set -euo pipefail
 # shellcheck source=selftests/vm/lib.sh
@@ -27,7 +31,7 @@ payload=${2:?usage: mkinitramfs.sh KVER PAYLOAD OUT}
 out=${3:?usage: mkinitramfs.sh KVER PAYLOAD OUT}
 tests_dir=${AIODEV_TESTS_DIR:-$ROOT/selftests/out}
 user_dir=${AIODEV_USERSPACE_DIR:-$ROOT/userspace}
-ko=$BUILD/$kv/kmod/aiodev.ko
+ko=${AIODEV_KO:-$BUILD/$kv/kmod/aiodev.ko}
 kcache=$(kernel_cache "$kv")
 
 [[ -f $VM_DIR/guest-$payload.sh ]] || die "no guest payload guest-$payload.sh"
@@ -108,7 +112,8 @@ fi
 if [[ -d $user_dir ]]; then
 	for f in "$user_dir"/*; do
 		# Programs only: the shared library is executable too.
-		if [[ -f $f && -x $f && $f != *.so && $f != *.so.* ]]; then
+		if [[ -f $f && -x $f && $f != *.so && $f != *.so.* &&
+			${f##*/} != aiodev-vm ]]; then
 			copy_prog "$f" "/usr/bin/${f##*/}"
 		fi
 	done
@@ -117,6 +122,14 @@ for p in ${AIODEV_VM_HOST_BINS:-}; do
 	path=$(command -v "$p") || die "AIODEV_VM_HOST_BINS: $p not found"
 	copy_prog "$path" "/usr/bin/${p##*/}"
 done
+# aiodev-vm: the user's programs at their own absolute paths, and the
+# run's files (/vm/run).
+for p in ${AIODEV_VM_HOST_PROGS:-}; do
+	copy_prog "$p" "$p"
+done
+if [[ -n ${AIODEV_VM_EXTRA_ROOT:-} ]]; then
+	cp -a "$AIODEV_VM_EXTRA_ROOT/." "$stage/"
+fi
 
 if [[ -d $kcache/root/lib/modules ]]; then
 	mkdir -p "$stage/lib"

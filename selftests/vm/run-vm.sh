@@ -9,7 +9,8 @@
 #
 # Environment: AIODEV_VM_MEM (1G), AIODEV_VM_SMP (2), AIODEV_VM_TIMEOUT
 # (seconds, 600), AIODEV_VM_APPEND (extra kernel command line),
-# AIODEV_VM_QEMU_ARGS (extra QEMU arguments, word-split), AIODEV_VM_CPU
+# AIODEV_VM_QEMU_ARGS (extra QEMU arguments, word-split), AIODEV_VM_QEMU_ARGV
+# (a file of more, NUL-separated), AIODEV_VM_CPU
 # (the -cpu model; see vm_cpu in lib.sh).
 set -euo pipefail
 # shellcheck source=selftests/vm/lib.sh
@@ -36,6 +37,10 @@ mkdir -p "$(dirname "$clog")" "$(dirname "$rlog")"
 # SeaBIOS without a VGA card, writes nothing to the serial console.
 append="console=ttyS0 panic=-1 oops=panic edd=off ${AIODEV_VM_APPEND:-}"
 read -ra extra <<<"${AIODEV_VM_QEMU_ARGS:-}"
+# Arguments that may hold spaces (aiodev-vm's paths): NUL-separated.
+if [[ -n ${AIODEV_VM_QEMU_ARGV:-} ]]; then
+	mapfile -d '' -O "${#extra[@]}" extra <"$AIODEV_VM_QEMU_ARGV"
+fi
 # shellcheck disable=SC2054 # commas are QEMU option syntax
 qemu=(
 	qemu-system-x86_64 -accel tcg -cpu "$(vm_cpu)"
