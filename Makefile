@@ -42,6 +42,12 @@ MANDIR ?= $(PREFIX)/share/man
 # udev reads rules from /usr/local/lib/udev/rules.d too; an admin's own
 # copy in /etc/udev/rules.d overrides a file of the same name.
 UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
+# aiodev-vm's runner and the module sources it builds for each kernel.
+AIODEV_VM_DATADIR ?= $(PREFIX)/share/aiodev
+AIODEV_VM_FILES := Kbuild kmod/Kbuild $(sort $(wildcard kmod/*.c kmod/*.h)) \
+	uapi/linux/aiodev.h $(addprefix selftests/vm/,lib.sh deps.sh \
+	fetch-kernel.sh debian13-root.sh build-module.sh mkinitramfs.sh \
+	run-vm.sh guest-init.sh guest-run.sh)
 # Under /lib/modules/<release>/, where modules_install puts the module.
 INSTALL_MOD_DIR ?= extra
 INSTALL ?= install
@@ -118,11 +124,17 @@ install-userspace:
 		"$(DESTDIR)$(INCLUDEDIR)/linux/aiodev.h"
 	$(INSTALL) -d "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(MANDIR)/man3" \
 		"$(DESTDIR)$(MANDIR)/man4"
-	$(INSTALL) -m 0644 man/aiodev.1 man/aiodev-aio.1 "$(DESTDIR)$(MANDIR)/man1/"
+	$(INSTALL) -m 0644 man/aiodev.1 man/aiodev-aio.1 man/aiodev-vm.1 \
+		"$(DESTDIR)$(MANDIR)/man1/"
 	$(INSTALL) -m 0644 man/libaiodev.3 "$(DESTDIR)$(MANDIR)/man3/"
 	$(INSTALL) -m 0644 man/aiodev.4 "$(DESTDIR)$(MANDIR)/man4/"
 	$(INSTALL) -D -m 0644 udev/60-aiodev.rules \
 		"$(DESTDIR)$(UDEVRULESDIR)/60-aiodev.rules"
+	$(INSTALL) -D -m 0755 userspace/aiodev-vm "$(DESTDIR)$(BINDIR)/aiodev-vm"
+	for f in $(AIODEV_VM_FILES); do \
+		mode=0644; case $$f in *.sh) mode=0755;; esac; \
+		$(INSTALL) -D -m $$mode "$$f" "$(DESTDIR)$(AIODEV_VM_DATADIR)/$$f" || exit 1; \
+	done
 	$(if $(DESTDIR),,ldconfig)
 
 uninstall: uninstall-module uninstall-userspace
@@ -138,9 +150,12 @@ uninstall-userspace:
 	rm -f "$(DESTDIR)$(INCLUDEDIR)/linux/aiodev.h" \
 		"$(DESTDIR)$(MANDIR)/man1/aiodev.1" \
 		"$(DESTDIR)$(MANDIR)/man1/aiodev-aio.1" \
+		"$(DESTDIR)$(MANDIR)/man1/aiodev-vm.1" \
+		"$(DESTDIR)$(BINDIR)/aiodev-vm" \
 		"$(DESTDIR)$(MANDIR)/man3/libaiodev.3" \
 		"$(DESTDIR)$(MANDIR)/man4/aiodev.4" \
 		"$(DESTDIR)$(UDEVRULESDIR)/60-aiodev.rules"
+	rm -rf "$(DESTDIR)$(AIODEV_VM_DATADIR)"
 	$(if $(DESTDIR),,ldconfig)
 
 # The module's sources as DKMS wants them, in DKMS_SRC.

@@ -75,6 +75,16 @@ run_kernel() {
 	if ! scan_splats "$clog"; then
 		f=$((f + 1))
 	fi
+	# aiodev-vm on this kernel (all of its checks on the first label).
+	if [[ -z $(src_flavour "$label") && ${AIODEV_SKIP_AIODEV_VM:-0} != 1 ]]; then
+		"$VM_DIR/aiodev-vm-check.sh" "$label" \
+			"$([[ $label == "${labels[0]}" ]] && echo --all)" \
+			>"$LOGS/$kv-aiodev-vm.tap" 2>&1
+		p=$((p + $(grep -c '^ok ' "$LOGS/$kv-aiodev-vm.tap" || true)))
+		f=$((f + $(grep -c '^not ok ' "$LOGS/$kv-aiodev-vm.tap" || true)))
+		{ grep -B5 '^not ok ' "$LOGS/$kv-aiodev-vm.tap" || true; } |
+			sed 's/^/  /' >&2
+	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
 	if ((f)); then

@@ -11,6 +11,7 @@
 #   shares  one directory per line; tag share<N> for line N (from 0)
 #   setup   one shell command per line
 #   cmd     the program and its arguments, as a shell command line
+# and /vm/host/PATH each host program to put at PATH.
 # shellcheck source=/dev/null
 . /vm/run/env
 
@@ -83,6 +84,14 @@ while IFS= read -r dir; do
 	fi
 	n=$((n + 1))
 done </vm/run/shares
+
+# The host's programs, at their own paths (unless a share has them).
+for f in $(cd /vm/host 2>/dev/null && find . -type f); do
+	f=${f#.}
+	if [ ! -e "$f" ]; then
+		mkdir -p "${f%/*}" && cp -p "/vm/host$f" "$f"
+	fi
+done
 
 cd "$AIODEV_RUN_CWD" 2>/dev/null || cd /tmp || exit 0
 export HOME=/root

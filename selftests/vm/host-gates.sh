@@ -196,6 +196,7 @@ gate_dkms() {
 INSTALLED=(
 	usr/local/bin/aiodev
 	usr/local/bin/aiodev-aio
+	usr/local/bin/aiodev-vm
 	usr/local/include/libaiodev.h
 	usr/local/include/linux/aiodev.h
 	usr/local/lib/libaiodev.a
@@ -205,6 +206,7 @@ INSTALLED=(
 	usr/local/lib/pkgconfig/aiodev.pc
 	usr/local/lib/udev/rules.d/60-aiodev.rules
 	usr/local/share/man/man1/aiodev-aio.1
+	usr/local/share/man/man1/aiodev-vm.1
 	usr/local/share/man/man1/aiodev.1
 	usr/local/share/man/man3/libaiodev.3
 	usr/local/share/man/man4/aiodev.4
@@ -238,7 +240,13 @@ install_check() {
 	mkdir -p "$root"
 	make -j"$(nproc)" -C "$tree" install DESTDIR="$root" KDIR="$hdr" || return 1
 
+	# aiodev-vm's runner: the module sources and the VM scripts.
 	want=$(printf '%s\n' "${INSTALLED[@]}" \
+		$(cd "$ROOT" && printf 'usr/local/share/aiodev/%s\n' Kbuild \
+			kmod/Kbuild kmod/*.[ch] uapi/linux/aiodev.h) \
+		$(printf 'usr/local/share/aiodev/selftests/vm/%s.sh\n' lib deps \
+			fetch-kernel debian13-root build-module mkinitramfs \
+			run-vm guest-init guest-run) \
 		"lib/modules/$kv/extra/kmod/aiodev.ko$(
 			[[ -f $root/lib/modules/$kv/extra/kmod/aiodev.ko.xz ]] && echo .xz)" | sort)
 	got=$(cd "$root" && find . \( -type f -o -type l \) | sed 's|^\./||' | sort)
@@ -348,14 +356,21 @@ docs_check() {
 	covers "$ROOT/man/aiodev.4" "sysfs attribute" "${attrs[@]}" || rc=1
 	covers "$abi" "module parameter" "${params[@]/#//sys/module/aiodev/parameters/}" || rc=1
 	covers "$abi" "sysfs attribute" "${attrs[@]}" || rc=1
-	for prog in aiodev aiodev-aio; do
+	for prog in aiodev aiodev-aio aiodev-vm; do
 		# The aiodev CLI is every file but the library and the client.
 		local srcs=("$ROOT/userspace/$prog.c")
 		[[ $prog == aiodev-aio ]] || mapfile -t srcs < <(ls "$ROOT"/userspace/*.c |
 			grep -v -e '/aiodev-aio\.c$' -e '/libaiodev\.c$')
-		read -ra opts < <(grep -ho '{ "[a-z][a-z-]*", [a-z_]*_argument' \
-			"${srcs[@]}" | sed 's/{ "\([a-z-]*\)".*/--\1/; s/-/\\-/g' |
-			sort -u | tr '\n' ' ')
+		if [[ $prog == aiodev-vm ]]; then
+			# A script: the options its argument loop knows.
+			read -ra opts < <(sed -n '/^while ((\$#)); do/,/^done/p' \
+				"$ROOT/userspace/aiodev-vm" | grep -o -- '--[a-z][a-z-]*' |
+				sed 's/-/\\-/g' | sort -u | tr '\n' ' ')
+		else
+			read -ra opts < <(grep -ho '{ "[a-z][a-z-]*", [a-z_]*_argument' \
+				"${srcs[@]}" | sed 's/{ "\([a-z-]*\)".*/--\1/; s/-/\\-/g' |
+				sort -u | tr '\n' ' ')
+		fi
 		((${#opts[@]})) || { echo "found no options for $prog in userspace/"; rc=1; }
 		local o missing=()
 		for o in "${opts[@]}"; do

@@ -18,8 +18,8 @@
 #   /usr/bin/              every program in userspace/ (the aiodev CLI),
 #                          plus $AIODEV_VM_HOST_BINS (e.g. "fio")
 #   /lib/modules/KVER/     the cached kernel modules (null_blk, 9p, ...)
-#   /vm/run/, PROGRAM      aiodev-vm only: AIODEV_VM_EXTRA_ROOT's files, and
-#                          AIODEV_VM_HOST_PROGS at their host paths
+#   /vm/run/, /vm/host/    aiodev-vm only: AIODEV_VM_EXTRA_ROOT's files, and
+#                          AIODEV_VM_HOST_PROGS under /vm/host/<host path>
 # AIODEV_KO names another module file than build/KVER/kmod/aiodev.ko.
 # Dynamically linked programs bring their ldd closure along.
 set -euo pipefail
@@ -122,10 +122,11 @@ for p in ${AIODEV_VM_HOST_BINS:-}; do
 	path=$(command -v "$p") || die "AIODEV_VM_HOST_BINS: $p not found"
 	copy_prog "$path" "/usr/bin/${p##*/}"
 done
-# aiodev-vm: the user's programs at their own absolute paths, and the
-# run's files (/vm/run).
+# aiodev-vm: the user's programs under /vm/host (guest-run.sh puts them
+# at their own paths once /tmp and the shares are mounted), and the run's
+# files (/vm/run).
 for p in ${AIODEV_VM_HOST_PROGS:-}; do
-	copy_prog "$p" "$p"
+	copy_prog "$p" "/vm/host$p"
 done
 if [[ -n ${AIODEV_VM_EXTRA_ROOT:-} ]]; then
 	cp -a "$AIODEV_VM_EXTRA_ROOT/." "$stage/"
