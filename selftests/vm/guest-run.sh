@@ -99,7 +99,8 @@ export HOME=/root
 n=0
 while IFS= read -r cmd; do
 	n=$((n + 1))
-	sh -c "$cmd" </dev/null >"$out" 2>"$err"
+	# Their output on stderr: stdout is the program's alone.
+	sh -c "$cmd" </dev/null >"$err" 2>&1
 	rc=$?
 	if [ "$rc" != 0 ]; then
 		say "setup command $n failed with exit status $rc: $cmd"
