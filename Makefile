@@ -64,7 +64,6 @@ DKMS_FILES := Kbuild kmod/Kbuild Makefile VERSION dkms.conf \
 	$(filter-out kmod/%.mod.c,$(wildcard kmod/*.c kmod/*.h))
 DKMS_SRC := /usr/src/aiodev-$(VERSION)
 
-MAN_PAGES := man/aiodev.1 man/aiodev-aio.1 man/libaiodev.3 man/aiodev.4
 USERSPACE_VARS = PREFIX="$(PREFIX)" BINDIR="$(BINDIR)" LIBDIR="$(LIBDIR)" \
 	INCLUDEDIR="$(INCLUDEDIR)" VERSION="$(VERSION)"
 
@@ -124,11 +123,11 @@ install-userspace:
 		"$(DESTDIR)$(INCLUDEDIR)/linux/aiodev.h"
 	$(INSTALL) -d "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(MANDIR)/man3" \
 		"$(DESTDIR)$(MANDIR)/man4"
-	$(INSTALL) -m 0644 man/aiodev.1 man/aiodev-aio.1 man/aiodev-vm.1 \
+	$(INSTALL) -m 0644 Documentation/man/aiodev.1 Documentation/man/aiodev-aio.1 Documentation/man/aiodev-vm.1 \
 		"$(DESTDIR)$(MANDIR)/man1/"
-	$(INSTALL) -m 0644 man/libaiodev.3 "$(DESTDIR)$(MANDIR)/man3/"
-	$(INSTALL) -m 0644 man/aiodev.4 "$(DESTDIR)$(MANDIR)/man4/"
-	$(INSTALL) -D -m 0644 udev/60-aiodev.rules \
+	$(INSTALL) -m 0644 Documentation/man/libaiodev.3 "$(DESTDIR)$(MANDIR)/man3/"
+	$(INSTALL) -m 0644 Documentation/man/aiodev.4 "$(DESTDIR)$(MANDIR)/man4/"
+	$(INSTALL) -D -m 0644 userspace/60-aiodev.rules \
 		"$(DESTDIR)$(UDEVRULESDIR)/60-aiodev.rules"
 	$(INSTALL) -D -m 0755 userspace/aiodev-vm "$(DESTDIR)$(BINDIR)/aiodev-vm"
 	for f in $(AIODEV_VM_FILES); do \

@@ -58,7 +58,7 @@ kv=$(kver "$label")
 if [[ ${AIODEV_SKIP_BUILD:-0} != 1 ]]; then
 	"${MAKE:-make}" -C "$ROOT" userspace
 fi
-"${MAKE:-make}" -C "$ROOT/bench" OUT="$BUILD/bench/bin"
+"${MAKE:-make}" -C "$ROOT/selftests/bench" OUT="$BUILD/bench/bin"
 "$VM_DIR/build-module.sh" "$kv"
 
 # The guest's clock. icount (default): virtual time advances by 2^shift ns
@@ -130,7 +130,7 @@ read -r _ f < <(count_results "$res/guest.log")
 ((f == 0)) || fail=1
 scan_splats "$res/console.log" || fail=1
 
-python3 "$ROOT/bench/analyze.py" "$res" || fail=1
+python3 "$ROOT/selftests/bench/analyze.py" "$res" || fail=1
 if [[ -f $res/plot.gp ]]; then
 	(cd "$res" && gnuplot plot.gp) || { echo "  FAIL: gnuplot" >&2; fail=1; }
 fi

@@ -3,7 +3,7 @@
 # Payload of `make bench` (selftests/vm/bench.sh): aiodev against null_blk
 # and against itself, inside one boot. Raw results go to the host's
 # results directory, shared over 9p (tag benchout, mounted on /out); the
-# host analyses them (bench/analyze.py). Settings come from /out/bench.conf.
+# host analyses them (selftests/bench/analyze.py). Settings come from /out/bench.conf.
 #
 # Sections (BENCH_SECTIONS, in this order):
 #   fio    fio 4k randread/randwrite, direct, QD 1/32/128, libaio and

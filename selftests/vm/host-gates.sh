@@ -17,7 +17,7 @@
 #                compiles and links libaiodev(3)'s example, the shared
 #                library loads, make uninstall leaves no file behind
 #   userspace32  libaiodev and the aiodev CLI build with -m32 -Werror
-#   man          groff -man -ww -z of each page in man/: no warning
+#   man          groff -man -ww -z of each page in Documentation/man/: no warning
 #   docs         the man pages and Documentation/ABI cover every ioctl,
 #                module parameter, sysfs file and CLI option; the ABI file
 #                parses with the kernel's scripts/get_abi.pl
@@ -278,7 +278,7 @@ install_check() {
 	LD_LIBRARY_PATH=$root/usr/local/lib "$SCRATCH/libcheck" ||
 		{ echo "libcheck against the installed libaiodev.so.1 failed: $?"; return 1; }
 	# libaiodev(3)'s example, linked statically (libaiodev.a).
-	sed -n '/^\.SH EXAMPLES/,/^\.SH SEE ALSO/p' "$ROOT/man/libaiodev.3" |
+	sed -n '/^\.SH EXAMPLES/,/^\.SH SEE ALSO/p' "$ROOT/Documentation/man/libaiodev.3" |
 		sed -n '/^\.EX/,/^\.EE/{/^\.E[XE]/d;p;}' | sed -n '1,/^}/p' |
 		sed -e 's/\\e/\\/g' -e 's/\\-/-/g' >"$SCRATCH/example.c"
 	# shellcheck disable=SC2046 # pkg-config's words
@@ -320,7 +320,7 @@ man_check() {
 
 gate_man() {
 	local page
-	for page in "$ROOT"/man/*.[1-8]; do
+	for page in "$ROOT"/Documentation/man/*.[1-8]; do
 		gate "man-${page##*/}" "groff -man -ww ${page#"$ROOT"/}: no warnings" \
 			man_check "$page"
 	done
@@ -351,9 +351,9 @@ docs_check() {
 		"$ROOT/kmod/sysfs.c" | tr '\n' ' ')
 	((${#ioctls[@]} && ${#params[@]} && ${#attrs[@]})) ||
 		{ echo "found no ioctls, parameters or attributes in the code"; return 1; }
-	covers "$ROOT/man/aiodev.4" ioctl "${ioctls[@]}" || rc=1
-	covers "$ROOT/man/aiodev.4" "module parameter" "${params[@]}" || rc=1
-	covers "$ROOT/man/aiodev.4" "sysfs attribute" "${attrs[@]}" || rc=1
+	covers "$ROOT/Documentation/man/aiodev.4" ioctl "${ioctls[@]}" || rc=1
+	covers "$ROOT/Documentation/man/aiodev.4" "module parameter" "${params[@]}" || rc=1
+	covers "$ROOT/Documentation/man/aiodev.4" "sysfs attribute" "${attrs[@]}" || rc=1
 	covers "$abi" "module parameter" "${params[@]/#//sys/module/aiodev/parameters/}" || rc=1
 	covers "$abi" "sysfs attribute" "${attrs[@]}" || rc=1
 	for prog in aiodev aiodev-aio aiodev-vm; do
@@ -374,13 +374,13 @@ docs_check() {
 		((${#opts[@]})) || { echo "found no options for $prog in userspace/"; rc=1; }
 		local o missing=()
 		for o in "${opts[@]}"; do
-			grep -qF -- "$o" "$ROOT/man/$prog.1" || missing+=("$o")
+			grep -qF -- "$o" "$ROOT/Documentation/man/$prog.1" || missing+=("$o")
 		done
 		if ((${#missing[@]})); then
-			echo "man/$prog.1 lacks options: ${missing[*]}"
+			echo "Documentation/man/$prog.1 lacks options: ${missing[*]}"
 			rc=1
 		else
-			echo "man/$prog.1: every long option (${#opts[@]})"
+			echo "Documentation/man/$prog.1: every long option (${#opts[@]})"
 		fi
 	done
 	# The kernel's own parser: `rest` renders every entry, `validate`

@@ -30,7 +30,7 @@
  *     pinned user memory is not kernel memory and is not counted.
  *
  * Every result is one line "key=value key=value ..." starting with the
- * mode ("RING", "SCALE", "MEM", "SLAB"), for bench/analyze.py.
+ * mode ("RING", "SCALE", "MEM", "SLAB"), for selftests/bench/analyze.py.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -646,7 +646,7 @@ with open(os.path.join(RES, "results.csv"), "w", newline="") as f:
     w.writerow(["section", "case", "subject", "rep", "metric", "value"])
     w.writerows(rows)
 
-PLOT = r'''# gnuplot script written by bench/analyze.py; run in the results directory.
+PLOT = r'''# gnuplot script written by selftests/bench/analyze.py; run in the results directory.
 set terminal pngcairo size 1600,1200 font "DejaVu Sans,11"
 set output "bench.png"
 set multiplot layout 2,2 title "aiodev vs null\\_blk under QEMU/TCG, %(title)s"
