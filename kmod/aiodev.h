@@ -164,8 +164,8 @@ struct aiodev_device {
 	u64 tasklet_max_bytes;
 
 	/* Completed reads whose pages must be dirtied where sleeping is ok. */
-	struct llist_head release_list;
-	struct work_struct release_work;
+	struct llist_head unpin_list;
+	struct work_struct unpin_work;
 
 	/* Held requests by hold id (struct aiodev_hold), of every file. */
 	struct xarray held;

@@ -98,7 +98,7 @@ struct aiodev_sync_wait {
 
 struct aiodev_request {
 	struct hrtimer timer;
-	/* On done_list, then possibly on release_list. */
+	/* On done_list, then possibly on unpin_list. */
 	struct llist_node node;
 	struct aiodev_context *ctx;
 	atomic_t state;
@@ -304,23 +304,23 @@ static bool aiodev_pages_dirty(const struct aiodev_request *req)
  * (written back meanwhile): as bio_check_pages_dirty(), dirty it again
  * where the folio lock may be taken.
  */
-static void aiodev_release(struct aiodev_device *dev,
-			   struct aiodev_request *req, bool data_moved)
+static void aiodev_req_unpin_free(struct aiodev_device *dev,
+				  struct aiodev_request *req, bool data_moved)
 {
 	if (data_moved && req->dirty_pages && !aiodev_pages_dirty(req)) {
-		if (llist_add(&req->node, &dev->release_list))
-			schedule_work(&dev->release_work);
+		if (llist_add(&req->node, &dev->unpin_list))
+			schedule_work(&dev->unpin_work);
 		return;
 	}
 	aiodev_put_pages(req, false);
 	aiodev_req_free(req);
 }
 
-static void aiodev_release_work(struct work_struct *work)
+static void aiodev_unpin_work(struct work_struct *work)
 {
 	struct aiodev_device *dev =
-		container_of(work, struct aiodev_device, release_work);
-	struct llist_node *list = llist_del_all(&dev->release_list);
+		container_of(work, struct aiodev_device, unpin_work);
+	struct llist_node *list = llist_del_all(&dev->unpin_list);
 	struct aiodev_request *req, *next;
 
 	llist_for_each_entry_safe(req, next, list, node) {
@@ -514,8 +514,10 @@ static bool aiodev_transfer(struct aiodev_request *req, u32 budget)
 	return iov_iter_count(&iter) || req->moved == req->data_len;
 }
 
-static void aiodev_count(struct aiodev_counters *c, struct aiodev_dev_stats *d,
-			 const struct aiodev_request *req, bool cancelled)
+/* Count how @req ended, in its file's counters @c and its device's @d. */
+static void aiodev_count_outcome(struct aiodev_counters *c,
+				 struct aiodev_dev_stats *d,
+				 const struct aiodev_request *req, bool cancelled)
 {
 	if (cancelled) {
 		c->cancelled++;
@@ -600,7 +602,7 @@ static void aiodev_complete(struct aiodev_request *req)
 	aiodev_uncharge(req);
 
 	spin_lock(&ctx->lock);
-	aiodev_count(&ctx->stats, &dev->stats, req, cancelled);
+	aiodev_count_outcome(&ctx->stats, &dev->stats, req, cancelled);
 	if (req->origin != AIODEV_ORIGIN_IOCTL) {
 		/* Its slot: an ioctl request's is freed by GETEVENTS instead. */
 		WRITE_ONCE(ctx->nr_outstanding, ctx->nr_outstanding - 1);
@@ -629,7 +631,7 @@ static void aiodev_complete(struct aiodev_request *req)
 		complete(&req->sync->done);
 		break;
 	}
-	aiodev_release(dev, req, moved);
+	aiodev_req_unpin_free(dev, req, moved);
 	/* Past this a closing context may be freed: touch nothing after. */
 	if (last)
 		complete(&ctx->drained);
@@ -666,7 +668,7 @@ static void aiodev_done_tasklet(struct tasklet_struct *t)
 				break;
 			budget -= req->moved - before;
 		}
-		/* Completing may put the node on release_list. */
+		/* Completing may put the node on unpin_list. */
 		list = list->next;
 		aiodev_complete(req);
 	}
@@ -1521,8 +1523,8 @@ void aiodev_device_engine_init(struct aiodev_device *dev)
 {
 	init_llist_head(&dev->done_list);
 	tasklet_setup(&dev->done_tasklet, aiodev_done_tasklet);
-	init_llist_head(&dev->release_list);
-	INIT_WORK(&dev->release_work, aiodev_release_work);
+	init_llist_head(&dev->unpin_list);
+	INIT_WORK(&dev->unpin_work, aiodev_unpin_work);
 	/* Irq-safe: completions drop their hold from the tasklet. */
 	xa_init_flags(&dev->held, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_IRQ);
 	init_waitqueue_head(&dev->held_wq);
@@ -1532,7 +1534,7 @@ void aiodev_device_engine_init(struct aiodev_device *dev)
 void aiodev_device_engine_exit(struct aiodev_device *dev)
 {
 	tasklet_kill(&dev->done_tasklet);
-	flush_work(&dev->release_work);
+	flush_work(&dev->unpin_work);
 	WARN_ON_ONCE(!xa_empty(&dev->held));
 	xa_destroy(&dev->held);
 }

@@ -79,7 +79,7 @@ static int aiodev_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static int aiodev_release(struct inode *inode, struct file *file)
+static int aiodev_file_release(struct inode *inode, struct file *file)
 {
 	aiodev_context_destroy(file->private_data);
 	return 0;
@@ -426,7 +426,7 @@ static long aiodev_ioctl(struct file *file, unsigned int cmd,
 static const struct file_operations aiodev_fops = {
 	.owner = THIS_MODULE,
 	.open = aiodev_open,
-	.release = aiodev_release,
+	.release = aiodev_file_release,
 	.llseek = aiodev_llseek,
 	.read_iter = aiodev_read_iter,
 	.write_iter = aiodev_write_iter,
