@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * aiodev-aio - drive /dev/aiodevN through Linux kernel AIO (libaio), the
- * way a storage application drives a disk, and be the worked example of
- * the patterns that come up when doing so:
+ * aiodev-aio - drive /dev/aiodevN through Linux kernel AIO (libaio) as a
+ * storage application drives a disk: the worked example of its patterns.
  *
  *  - a request structure that embeds struct iocb first and carries its
  *    own context (label, submission time, buffer), recovered from
@@ -23,7 +22,6 @@
  */
 #define _GNU_SOURCE	/* strerrorname_np() */
 #include <assert.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -31,27 +29,20 @@
 #include <libaio.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 
+#include "cli.h"
 #include "libaiodev.h"
-
-#define EXIT_USAGE		2
-
-#define NSEC_PER_USEC		1000ULL
-#define NSEC_PER_MSEC		1000000ULL
-#define NSEC_PER_SEC		1000000000ULL
 
 /* O_DIRECT wants sector-sized transfers; buffers are page aligned. */
 #define SECTOR_SIZE		512U
@@ -72,12 +63,15 @@
 /* Reports of unexpected completions beyond this are only counted. */
 #define MAX_REPORTS		10
 
-#define FMT_LEN			64
-#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
-#define __printf(a, b)		__attribute__((format(printf, a, b)))
-
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* Messages "aiodev-aio: ..."; aiodev-aio(1) documents no hex integers. */
+const struct cli_prog cli_prog = {
+	.name = "aiodev-aio",
+	.help = "aiodev-aio --help",
+	.hex = false,
+};
 
 static const char usage[] =
 "usage: aiodev-aio [options]\n"
@@ -118,55 +112,7 @@ static const char usage[] =
 "Exit status: 0 success, 1 runtime failure or unexpected result,\n"
 "2 usage error.\n";
 
-/* ---- reporting and formatting (as the aiodev CLI does it) ------------- */
-
-static void vreport(int err, const char *fmt, va_list ap)
-{
-	fputs("aiodev-aio: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	if (err)
-		fprintf(stderr, ": %s", strerror(err));
-	fputc('\n', stderr);
-}
-
-/* "aiodev-aio: <what>: <strerror(err)>" for a positive errno @err. */
-static void __printf(2, 3) report(int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreport(err, fmt, ap);
-	va_end(ap);
-}
-
-/* "aiodev-aio: <what>" for failures that have no errno. */
-static void __printf(1, 2) fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreport(0, fmt, ap);
-	va_end(ap);
-}
-
-static int __printf(1, 2) usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreport(0, fmt, ap);
-	va_end(ap);
-	fputs("Try 'aiodev-aio --help'.\n", stderr);
-	return EXIT_USAGE;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
+/* ---- formatting --------------------------------------------------------- */
 
 static struct timespec ns_to_timespec(uint64_t ns)
 {
@@ -176,7 +122,10 @@ static struct timespec ns_to_timespec(uint64_t ns)
 	};
 }
 
-/* Three significant digits in the largest unit that keeps the value >= 1. */
+/*
+ * Three significant digits in the largest unit that keeps the value >= 1;
+ * unlike the aiodev CLI's, also from 1000 s on ("1e+03 s").
+ */
 static const char *fmt_ns(char *buf, uint64_t ns)
 {
 	if (ns < NSEC_PER_USEC)
@@ -207,56 +156,6 @@ static const char *fmt_result(char *buf, long result, bool explain)
 	else
 		snprintf(buf, FMT_LEN, "%ld", result);
 	return buf;
-}
-
-struct unit {
-	const char *suffix;
-	uint64_t scale;
-};
-
-static const struct unit time_units[] = {
-	{ "", 1 }, { "ns", 1 }, { "us", NSEC_PER_USEC },
-	{ "ms", NSEC_PER_MSEC }, { "s", NSEC_PER_SEC },
-};
-
-static const struct unit size_units[] = {
-	{ "", 1 }, { "k", 1ULL << 10 }, { "m", 1ULL << 20 },
-};
-
-/* A decimal integer and one of @units; no sign, space or empty string. */
-static bool parse_scaled(const char *s, const struct unit *units,
-			 size_t nr_units, uint64_t *val)
-{
-	uint64_t num;
-	char *end;
-	size_t i;
-
-	if (!isdigit((unsigned char)s[0]))
-		return false;
-	errno = 0;
-	num = strtoull(s, &end, 10);
-	if (errno)
-		return false;
-	for (i = 0; i < nr_units; i++) {
-		if (strcasecmp(end, units[i].suffix))
-			continue;
-		if (num > UINT64_MAX / units[i].scale)
-			return false;
-		*val = num * units[i].scale;
-		return true;
-	}
-	return false;
-}
-
-static bool parse_u64(const char *s, uint64_t *val)
-{
-	return parse_scaled(s, time_units, 1, val);
-}
-
-static bool parse_time(const char *s, uint64_t *ns)
-{
-	return parse_scaled(s, time_units, ARRAY_SIZE(time_units), ns) &&
-	       *ns <= AIODEV_MAX_NSEC;
 }
 
 /* ---- requests ----------------------------------------------------------- */
@@ -302,8 +201,7 @@ struct tally {
 };
 
 struct opts {
-	const char *path;
-	char node[32];		/* /dev/aiodevN, when given an index */
+	struct device_arg dev;
 	uint64_t requests;
 	unsigned int depth;
 	unsigned int batch;
@@ -773,21 +671,6 @@ static int wait_done(struct run *run, uint64_t target, uint64_t watchdog_ns)
 	return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of sorted @v, @permille in thousandths. */
-static uint64_t percentile(const uint64_t *v, uint64_t n, unsigned int permille)
-{
-	uint64_t rank = (n * permille + 999) / 1000;
-
-	return v[rank ? rank - 1 : 0];
-}
-
 static void phase_report(struct run *run, uint64_t elapsed_ns,
 			 uint64_t bytes_per_req)
 {
@@ -859,7 +742,7 @@ static int set_config(struct run *run, const struct aiodev_config *cfg)
 	run->config_changed = true;
 	err = aiodev_set_config(run->fd, cfg);
 	if (err) {
-		report(-err, "%s: set config", run->o->path);
+		report(-err, "%s: set config", run->o->dev.path);
 		return -1;
 	}
 	return 0;
@@ -877,11 +760,12 @@ static int restore_config(struct run *run)
 		return -1;
 	err = aiodev_get_config(run->fd, &now);
 	if (err) {
-		report(-err, "%s: get config", run->o->path);
+		report(-err, "%s: get config", run->o->dev.path);
 		return -1;
 	}
 	if (memcmp(&now, &run->orig, sizeof(now))) {
-		fail("%s: the configuration did not come back", run->o->path);
+		fail("%s: the configuration did not come back",
+		     run->o->dev.path);
 		return -1;
 	}
 	printf("device configuration restored: ");
@@ -1063,7 +947,7 @@ static int do_cancel_demo(struct run *run)
 static int open_device(struct run *run, bool writable,
 		       struct aiodev_info *info)
 {
-	const char *path = run->o->path;
+	const char *path = run->o->dev.path;
 	int fd, err;
 
 	/*
@@ -1199,7 +1083,7 @@ static int teardown(struct run *run)
 	if (run->fd >= 0) {
 		err = aiodev_close(run->fd);
 		if (err) {
-			report(-err, "close %s", run->o->path);
+			report(-err, "close %s", run->o->dev.path);
 			ret = -1;
 		}
 	}
@@ -1234,22 +1118,7 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static bool parse_device(struct opts *o, const char *arg)
-{
-	uint64_t index;
-
-	if (arg[0] == '/') {
-		o->path = arg;
-		return true;
-	}
-	if (!parse_u64(arg, &index) || index > INT_MAX)
-		return false;
-	snprintf(o->node, sizeof(o->node), "/dev/aiodev%" PRIu64, index);
-	o->path = o->node;
-	return true;
-}
-
-/* Returns -1 to go on, or the exit status to end with. */
+/* Returns OPTS_PARSED to go on, or the exit status to end with. */
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	bool batch_given = false, mix_given = false;
@@ -1257,18 +1126,18 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	int opt;
 
 	*o = (struct opts) {
-		.path = "/dev/aiodev0",
 		.requests = 256,
 		.depth = 32,
 		.bs = 4096,
 	};
+	device_arg_init(&o->dev);
 	while ((opt = getopt_long(argc, argv, "d:n:q:b:s:m:o:vh", long_opts,
 				  NULL)) != -1) {
 		bool ok = true;
 
 		switch (opt) {
 		case 'd':
-			ok = parse_device(o, optarg);
+			ok = device_arg_parse(&o->dev, optarg);
 			break;
 		case 'n':
 			ok = parse_u64(optarg, &o->requests) && o->requests &&
@@ -1285,8 +1154,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			batch_given = true;
 			break;
 		case 's':
-			ok = parse_scaled(optarg, size_units,
-					  ARRAY_SIZE(size_units), &val) &&
+			/* A g suffix is past AIODEV_MAX_IO_BYTES anyway. */
+			ok = parse_size(optarg, &val) &&
 			     val && !(val % SECTOR_SIZE) &&
 			     val <= AIODEV_MAX_IO_BYTES;
 			o->bs = (uint32_t)val;
@@ -1328,30 +1197,24 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			fputs(usage, stdout);
 			return EXIT_SUCCESS;
 		default:	/* getopt_long() said what is wrong */
-			fputs("Try 'aiodev-aio --help'.\n", stderr);
-			return EXIT_USAGE;
+			return usage_hint(NULL);
 		}
-		if (!ok) {
-			const struct option *lo = long_opts;
-
-			while (lo->val != opt)
-				lo++;
-			return usage_error("bad value '%s' for --%s", optarg,
-					   lo->name);
-		}
+		if (!ok)
+			return bad_value(NULL, long_opts, opt, optarg);
 	}
 	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+		return usage_error(NULL, "unexpected argument '%s'",
+				   argv[optind]);
 	if (!batch_given)
 		o->batch = o->depth < 8 ? o->depth : 8;
 	if (o->batch > o->depth)
-		return usage_error("batch %u exceeds depth %u", o->batch,
+		return usage_error(NULL, "batch %u exceeds depth %u", o->batch,
 				   o->depth);
 	if (mix_given && o->verify)
-		return usage_error("--verify writes, then reads: --mix does not apply");
+		return usage_error(NULL, "--verify writes, then reads: --mix does not apply");
 	if (o->timeout_demo && o->set_latency && o->latency_ns < NSEC_PER_USEC)
-		return usage_error("--timeout-demo needs a latency of at least 1us");
-	return -1;
+		return usage_error(NULL, "--timeout-demo needs a latency of at least 1us");
+	return OPTS_PARSED;
 }
 
 int main(int argc, char **argv)
@@ -1366,7 +1229,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	ret = parse_opts(argc, argv, &o);
-	if (ret >= 0)
+	if (ret != OPTS_PARSED)
 		return ret;
 	run.o = &o;
 	run.seed = now_ns() | 1;	/* xorshift's state must not be 0 */
@@ -1391,7 +1254,8 @@ int main(int argc, char **argv)
 	if (open_device(&run, writable, &info))
 		goto out;
 	if (o.bs > info.max_io_bytes || o.bs > info.size_bytes) {
-		ret = usage_error("block size %u exceeds the device's limit",
+		ret = usage_error(NULL,
+				  "block size %u exceeds the device's limit",
 				  o.bs);
 		goto out;
 	}
@@ -1399,7 +1263,7 @@ int main(int argc, char **argv)
 
 	err = aiodev_get_config(run.fd, &run.orig);
 	if (err) {
-		report(-err, "%s: get config", o.path);
+		report(-err, "%s: get config", o.dev.path);
 		goto out;
 	}
 	run.base = run.orig;
@@ -1410,8 +1274,8 @@ int main(int argc, char **argv)
 	if ((o.set_latency || o.set_jitter) && set_config(&run, &run.base))
 		goto out;
 
-	printf("aiodev-aio: %s, O_DIRECT, AIO depth %u, batch %u\n", o.path,
-	       o.depth, o.batch);
+	printf("aiodev-aio: %s, O_DIRECT, AIO depth %u, batch %u\n",
+	       o.dev.path, o.depth, o.batch);
 	printf("device ");
 	describe_config(&run.base);
 	printf("%s\n", run.config_changed ? " (for this run)" : "");

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * What the aiodev CLI's commands share: messages, parsing of times, sizes,
- * errnos and devices, opening a device, submitting and reaping.
+ * What aiodev, aiodev-aio and aiodev-bench share: messages, and the parsing
+ * of counts, times, sizes, errnos, fractions and devices. No libaiodev.
  */
 #define _GNU_SOURCE	/* strerrorname_np() */
 #include <ctype.h>
@@ -19,18 +19,17 @@
 #include <time.h>
 
 #include "cli.h"
-#include "libaiodev.h"
 
 static void vreport(int err, const char *fmt, va_list ap)
 {
-	fputs("aiodev: ", stderr);
+	fprintf(stderr, "%s: ", cli_prog.name);
 	vfprintf(stderr, fmt, ap);
 	if (err)
 		fprintf(stderr, ": %s", strerror(err));
 	fputc('\n', stderr);
 }
 
-/* "aiodev: <what>: <strerror(err)>" for a positive errno @err. */
+/* "<name>: <what>: <strerror(err)>" for a positive errno @err. */
 void __printf(2, 3)
 report(int err, const char *fmt, ...)
 {
@@ -41,7 +40,7 @@ report(int err, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* "aiodev: <what>" for failures that have no errno. */
+/* "<name>: <what>" for failures that have no errno. */
 void __printf(1, 2)
 fail(const char *fmt, ...)
 {
@@ -56,9 +55,9 @@ fail(const char *fmt, ...)
 int usage_hint(const char *cmd)
 {
 	if (cmd)
-		fprintf(stderr, "Try 'aiodev %s --help'.\n", cmd);
+		fprintf(stderr, "Try '%s %s --help'.\n", cli_prog.name, cmd);
 	else
-		fprintf(stderr, "Try 'aiodev help'.\n");
+		fprintf(stderr, "Try '%s'.\n", cli_prog.help);
 	return EXIT_USAGE;
 }
 
@@ -73,6 +72,15 @@ usage_error(const char *cmd, const char *fmt, ...)
 	return usage_hint(cmd);
 }
 
+/* Report @arg as a bad value for the option that getopt returned as @opt. */
+int bad_value(const char *cmd, const struct option *opts, int opt,
+	      const char *arg)
+{
+	while (opts->val != opt)
+		opts++;
+	return usage_error(cmd, "bad value '%s' for --%s", arg, opts->name);
+}
+
 uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -85,48 +93,19 @@ uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-/* Three significant digits in the largest unit that keeps the value >= 1. */
-const char *fmt_ns(char *buf, uint64_t ns)
+int cmp_u64(const void *a, const void *b)
 {
-	if (ns < NSEC_PER_USEC)
-		snprintf(buf, FMT_LEN, "%" PRIu64 " ns", ns);
-	else if (ns < NSEC_PER_MSEC)
-		snprintf(buf, FMT_LEN, "%.3g us", (double)ns / NSEC_PER_USEC);
-	else if (ns < NSEC_PER_SEC)
-		snprintf(buf, FMT_LEN, "%.3g ms", (double)ns / NSEC_PER_MSEC);
-	else if (ns < 1000 * NSEC_PER_SEC)
-		snprintf(buf, FMT_LEN, "%.3g s", (double)ns / NSEC_PER_SEC);
-	else
-		snprintf(buf, FMT_LEN, "%.0f s", (double)ns / NSEC_PER_SEC);
-	return buf;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
-const char *fmt_bytes(char *buf, uint64_t bytes)
+/* Nearest-rank percentile of sorted @v, or 0 if @v is empty. */
+uint64_t percentile(const uint64_t *v, uint64_t n, unsigned int permille)
 {
-	if (bytes && !(bytes % (1ULL << 30)))
-		snprintf(buf, FMT_LEN, "%" PRIu64 " GiB", bytes >> 30);
-	else if (bytes && !(bytes % (1ULL << 20)))
-		snprintf(buf, FMT_LEN, "%" PRIu64 " MiB", bytes >> 20);
-	else if (bytes && !(bytes % (1ULL << 10)))
-		snprintf(buf, FMT_LEN, "%" PRIu64 " KiB", bytes >> 10);
-	else
-		snprintf(buf, FMT_LEN, "%" PRIu64 " bytes", bytes);
-	return buf;
-}
+	uint64_t rank = (n * permille + 999) / 1000;
 
-/* "4096" for a transfer, "-EIO (Input/output error)" for an error. */
-const char *fmt_result(char *buf, int64_t result)
-{
-	const char *name = NULL;
-
-	if (result < 0 && result >= -AIODEV_MAX_ERRNO)
-		name = strerrorname_np((int)-result);
-	if (name)
-		snprintf(buf, FMT_LEN, "-%s (%s)", name,
-			 strerror((int)-result));
-	else
-		snprintf(buf, FMT_LEN, "%" PRId64, result);
-	return buf;
+	return n ? v[rank ? rank - 1 : 0] : 0;
 }
 
 struct unit {
@@ -150,8 +129,9 @@ static const struct unit size_units[] = {
 };
 
 /*
- * Parse a decimal (or 0x-prefixed hex) integer followed by one of @units.
- * strtoull() alone would accept signs, spaces and an empty string.
+ * Parse a decimal (or, if the program takes hex, 0x-prefixed) integer
+ * followed by one of @units. strtoull() alone would accept signs, spaces
+ * and an empty string.
  */
 static bool parse_scaled(const char *s, const struct unit *units,
 			 size_t nr_units, uint64_t *val)
@@ -163,7 +143,7 @@ static bool parse_scaled(const char *s, const struct unit *units,
 
 	if (!isdigit((unsigned char)s[0]))
 		return false;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+	if (cli_prog.hex && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		base = 16;
 	errno = 0;
 	num = strtoull(s, &end, base);
@@ -221,6 +201,36 @@ bool parse_range(const char *s, uint64_t *offset, uint64_t *len)
 	return parse_size(off, offset) && parse_size(colon + 1, len);
 }
 
+/* A decimal number filling @len bytes at @s; no sign, space, inf or nan. */
+static bool parse_decimal_len(const char *s, size_t len, double *v)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]) && s[0] != '.')
+		return false;
+	errno = 0;
+	*v = strtod(s, &end);
+	return !errno && end == s + len;
+}
+
+bool parse_decimal(const char *s, double *v)
+{
+	return parse_decimal_len(s, strlen(s), v);
+}
+
+/* A fraction (0.01) or a percentage (1%), 0 to 1. */
+bool parse_fraction(const char *s, double *v)
+{
+	size_t len = strlen(s);
+	bool percent = len && s[len - 1] == '%';
+
+	if (!parse_decimal_len(s, len - percent, v))
+		return false;
+	if (percent)
+		*v /= 100;
+	return *v >= 0 && *v <= 1;
+}
+
 /* An errno name such as EIO (any case) or a number, 1..AIODEV_MAX_ERRNO. */
 bool parse_errno(const char *s, int32_t *err)
 {
@@ -263,98 +273,6 @@ bool device_arg_parse(struct device_arg *dev, const char *arg)
 	snprintf(dev->node, sizeof(dev->node), "/dev/aiodev%" PRIu64, index);
 	dev->path = dev->node;
 	return true;
-}
-
-/* Open @path and check that it speaks our ABI. Returns the fd, or -1. */
-int open_device(const char *path, int flags, struct aiodev_info *info)
-{
-	int fd, err;
-
-	fd = aiodev_open_path(path, flags);
-	if (fd < 0) {
-		report(-fd, "open %s", path);
-		return -1;
-	}
-	err = aiodev_get_info(fd, info);
-	if (err) {
-		report(-err, "%s: get info", path);
-		goto err_close;
-	}
-	if (info->abi_version != AIODEV_ABI_VERSION) {
-		fail("%s: ABI version %u, this tool speaks %d", path,
-		     info->abi_version, AIODEV_ABI_VERSION);
-		goto err_close;
-	}
-	return fd;
-
-err_close:
-	aiodev_close(fd);	/* already failing; the first error matters */
-	return -1;
-}
-
-int close_device(int fd, const char *path)
-{
-	int err = aiodev_close(fd);
-
-	if (err) {
-		report(-err, "close %s", path);
-		return EXIT_FAILURE;
-	}
-	return EXIT_SUCCESS;
-}
-
-/* Submit all @nr requests, carrying on after a partial accept or EINTR. */
-int submit_all(int fd, struct aiodev_req *reqs, unsigned int nr)
-{
-	unsigned int done = 0;
-
-	while (done < nr) {
-		int ret = aiodev_submit(fd, reqs + done, nr - done);
-
-		if (ret == -EINTR)
-			continue;
-		if (ret < 0)
-			return ret;
-		done += (unsigned int)ret;
-	}
-	return 0;
-}
-
-/*
- * Collect @want events within @timeout_ns, riding out EINTR (a stopped and
- * continued process sees it without any signal handler).
- * Returns how many arrived, or a negative errno.
- */
-int reap(int fd, struct aiodev_event *events, unsigned int want,
-		uint64_t timeout_ns)
-{
-	uint64_t deadline = now_ns() + timeout_ns;
-	unsigned int got = 0;
-
-	while (got < want) {
-		uint64_t now = now_ns();
-		int ret;
-
-		if (now >= deadline)
-			break;
-		ret = aiodev_getevents(fd, want - got, want - got,
-				       events + got, (int64_t)(deadline - now));
-		if (ret == -EINTR)
-			continue;
-		if (ret < 0)
-			return ret;
-		got += (unsigned int)ret;
-	}
-	return (int)got;
-}
-
-/* Report @arg as a bad value for the option that getopt returned as @opt. */
-int bad_value(const char *cmd, const struct option *opts, int opt,
-		     const char *arg)
-{
-	while (opts->val != opt)
-		opts++;
-	return usage_error(cmd, "bad value '%s' for --%s", arg, opts->name);
 }
 
 /*
@@ -403,22 +321,4 @@ int parse_device_opts(int argc, char **argv, const char *cmd,
 		      const char *usage, struct device_arg *dev)
 {
 	return parse_device_opts_args(argc, argv, cmd, usage, dev, 0);
-}
-
-/* A fraction (0.01) or a percentage (1%), 0 to 1. */
-bool parse_fraction(const char *s, double *v)
-{
-	size_t len = strlen(s);
-	bool percent = len && s[len - 1] == '%';
-	char *end;
-
-	if (!isdigit((unsigned char)s[0]) && s[0] != '.')
-		return false;
-	errno = 0;
-	*v = strtod(s, &end);
-	if (errno || end != s + len - percent)
-		return false;
-	if (percent)
-		*v /= 100;
-	return *v >= 0 && *v <= 1;
 }

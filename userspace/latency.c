@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * aiodev latency: named latency distributions for rules (--latency
- * dist:NAME), imported from a measurement of a real device (fio's JSON
- * output, bcc biolatency or bpftrace histograms) or computed from a preset.
- * The kernel only samples buckets; the arithmetic stays here.
+ * dist:NAME), imported from a real device's measurement or from a preset.
+ *
+ * Measurements are fio's JSON output, bcc biolatency or bpftrace
+ * histograms. The kernel only samples buckets; the arithmetic stays here.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -564,13 +565,7 @@ static bool parse_time_d(const char *s, double *ns)
 
 static bool parse_positive(const char *s, double *v)
 {
-	char *end;
-
-	if (!isdigit((unsigned char)s[0]) && s[0] != '.')
-		return false;
-	errno = 0;
-	*v = strtod(s, &end);
-	return !errno && !*end && *v > 0 && *v < 1e6;
+	return parse_decimal(s, v) && *v > 0 && *v < 1e6;
 }
 
 /* Parse a preset's KEY=VALUE list; returns the exit status on error. */

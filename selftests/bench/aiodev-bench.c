@@ -31,6 +31,9 @@
  *
  * Every result is one line "key=value key=value ..." starting with the
  * mode ("RING", "SCALE", "MEM", "SLAB"), for selftests/bench/analyze.py.
+ *
+ * Numbers are parsed as by the aiodev CLIs (userspace/cli.c), and a bad one
+ * is a usage error: NS may have a unit (10us), S is a decimal (0.5).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -50,21 +53,21 @@
 
 #include <linux/aiodev.h>
 
+#include "cli.h"
+
 #define BS		4096u
-#define NSEC_PER_SEC	1000000000ULL
+
+/* Messages "aiodev-bench: ..."; integers in decimal or 0x hex. */
+const struct cli_prog cli_prog = {
+	.name = "aiodev-bench",
+	.help = "aiodev-bench",		/* which prints the usage */
+	.hex = true,
+};
 
 static void die(const char *what, int err)
 {
-	fprintf(stderr, "aiodev-bench: %s: %s\n", what, strerror(err));
+	report(err, "%s", what);
 	exit(1);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
 /* Busy and total time of all CPUs from /proc/stat, in ns (USER_HZ units). */
@@ -104,23 +107,6 @@ static uint64_t self_cpu_ns(void)
 	return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) *
 	       NSEC_PER_SEC + ((uint64_t)ru.ru_utime.tv_usec +
 			       (uint64_t)ru.ru_stime.tv_usec) * 1000;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t pct(const uint64_t *v, size_t n, double p)
-{
-	size_t rank;
-
-	if (!n)
-		return 0;
-	rank = (size_t)(p / 100.0 * (double)n + 0.999999);
-	return v[rank ? rank - 1 : 0];
 }
 
 static uint64_t rnd_state = 0x9e3779b97f4a7c15ULL;
@@ -252,8 +238,8 @@ static void ring_ioctl(struct ring_state *s, int fd, uint64_t end_warm,
 		now = now_ns();
 		for (i = 0; got > 0 && i < (unsigned int)got; i++) {
 			if (ev[i].result != (o->nop ? 0 : (int64_t)BS)) {
-				fprintf(stderr, "aiodev-bench: event result %lld\n",
-					(long long)ev[i].result);
+				fail("event result %lld",
+				     (long long)ev[i].result);
 				exit(1);
 			}
 			if (o->fixed_latency && s->measuring &&
@@ -337,8 +323,7 @@ static void ring_libaio(struct ring_state *s, int fd, uint64_t end_warm,
 		now = now_ns();
 		for (i = 0; got > 0 && i < (unsigned int)got; i++) {
 			if ((long)ev[i].res != (long)BS) {
-				fprintf(stderr, "aiodev-bench: aio result %ld\n",
-					(long)ev[i].res);
+				fail("aio result %ld", (long)ev[i].res);
 				exit(1);
 			}
 			ring_sample(s, (unsigned int)(uintptr_t)ev[i].data, now);
@@ -414,7 +399,8 @@ static int cmd_ring(struct ring_opts *o)
 	       " lat_max_ns=%" PRIu64,
 	       o->libaio ? "libaio" : "ioctl", o->nop ? "nop" : "read",
 	       o->depth, o->batch, secs, s.done, (double)s.done / secs,
-	       pct(s.lat, s.nr_lat, 50), pct(s.lat, s.nr_lat, 99),
+	       percentile(s.lat, s.nr_lat, 500),
+	       percentile(s.lat, s.nr_lat, 990),
 	       s.nr_lat ? s.lat[s.nr_lat - 1] : 0);
 	/* Per completed request over the whole run, warm-up included. */
 	{
@@ -429,8 +415,9 @@ static int cmd_ring(struct ring_opts *o)
 		qsort(s.late, s.nr_late, sizeof(*s.late), cmp_u64);
 		printf(" latency_ns=%" PRIu64 " late_n=%zu late_p50_ns=%" PRIu64
 		       " late_p99_ns=%" PRIu64 " late_max_ns=%" PRIu64,
-		       o->latency_ns, s.nr_late, pct(s.late, s.nr_late, 50),
-		       pct(s.late, s.nr_late, 99),
+		       o->latency_ns, s.nr_late,
+		       percentile(s.late, s.nr_late, 500),
+		       percentile(s.late, s.nr_late, 990),
 		       s.nr_late ? s.late[s.nr_late - 1] : 0);
 	}
 	printf("\n");
@@ -734,27 +721,29 @@ int main(int argc, char **argv)
 	mode = argv[1];
 	optind = 2;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		bool ok = true;
+
 		switch (opt) {
 		case 'a':
 			if (!strcmp(optarg, "libaio"))
 				o.libaio = true;
 			else if (strcmp(optarg, "ioctl"))
-				usage();
+				ok = false;
 			break;
 		case 'd':
 			o.dev = optarg;
 			break;
 		case 'q':
-			o.depth = (unsigned int)strtoul(optarg, NULL, 0);
+			ok = parse_u32(optarg, &o.depth);
 			break;
 		case 'b':
-			o.batch = (unsigned int)strtoul(optarg, NULL, 0);
+			ok = parse_u32(optarg, &o.batch);
 			break;
 		case 's':
-			o.secs = strtod(optarg, NULL);
+			ok = parse_decimal(optarg, &o.secs);
 			break;
 		case 'w':
-			o.warmup = strtod(optarg, NULL);
+			ok = parse_decimal(optarg, &o.warmup);
 			break;
 		case 'o':
 			if (!strcmp(optarg, "nop"))
@@ -762,21 +751,23 @@ int main(int argc, char **argv)
 			else if (!strcmp(optarg, "read"))
 				op_read = true;
 			else
-				usage();
+				ok = false;
 			break;
 		case 'l':
-			o.latency_ns = strtoull(optarg, NULL, 0);
+			ok = parse_time(optarg, &o.latency_ns);
 			o.fixed_latency = true;
 			break;
 		case 'n':
-			n = (unsigned int)strtoul(optarg, NULL, 0);
+			ok = parse_u32(optarg, &n);
 			break;
 		case 't':
-			total = strtoull(optarg, NULL, 0);
+			ok = parse_u64(optarg, &total);
 			break;
 		default:
 			usage();
 		}
+		if (!ok)
+			usage();
 	}
 	if (!strcmp(mode, "ring")) {
 		if (!o.depth || !o.batch || o.secs <= 0)
