@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +40,14 @@
  */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #pragma GCC diagnostic ignored "-Wclobbered"
+
+/*
+ * Every user of this header is a kselftest_harness program: the fixture
+ * helpers below take the harness's _metadata and check with its
+ * ASSERT_*()/EXPECT_*() (an ASSERT in a helper ends the test as in the
+ * caller, by longjmp), so the harness comes in here, after the pragmas.
+ */
+#include "kselftest_harness.h"
 
 #define NSEC_PER_USEC	1000ULL
 #define NSEC_PER_MSEC	1000000ULL
@@ -144,6 +154,36 @@ static inline bool wait_blocked_in(pid_t tid, long nr, __u64 ns)
 		sleep_ns(MSEC(1));
 	}
 	return true;
+}
+
+static inline void on_signal(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * Catch @sig with an empty handler, so that it only interrupts: with
+ * @flags 0 a blocking call ends with -EINTR, with SA_RESTART it restarts.
+ */
+static inline int catch_signal(int sig, int flags)
+{
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = flags };
+
+	sigemptyset(&sa.sa_mask);
+	return sigaction(sig, &sa, NULL);
+}
+
+/* One SIGALRM after @ns (0 disarms). */
+static inline void alarm_ns(__u64 ns)
+{
+	struct itimerval it = {
+		.it_value = {
+			.tv_sec = ns / NSEC_PER_SEC,
+			.tv_usec = (ns % NSEC_PER_SEC) / NSEC_PER_USEC,
+		},
+	};
+
+	setitimer(ITIMER_REAL, &it, NULL);
 }
 
 static inline int aio_open(int idx, int flags)
@@ -267,6 +307,45 @@ static inline int aio_cancel(int fd, __u64 id)
 	return aio_ioctl(fd, AIODEV_IOC_CANCEL, &c);
 }
 
+/*
+ * A thread that frees a slot later: after @delay ns it reaps one event of
+ * @fd (waiting up to WAIT_LONG_NS), GETEVENTS' answer in @ret.
+ */
+struct delayed_reap {
+	int fd;
+	__u64 delay;
+	int ret;
+};
+
+static inline void *delayed_reap_thread(void *arg)
+{
+	struct delayed_reap *d = arg;
+	struct aiodev_event ev;
+
+	sleep_ns(d->delay);
+	d->ret = aio_getevents(d->fd, &ev, 1, 1, WAIT_LONG_NS);
+	return NULL;
+}
+
+/*
+ * Submit @r on @fd, CANCEL it @delay ns after the submission began (spun,
+ * to race its timer closely) and reap its one event into @ev. Returns
+ * CANCEL's answer: 0 if it won, else the timer did.
+ */
+static inline int submit_cancel_after(struct __test_metadata *_metadata,
+				      int fd, struct aiodev_req *r, __u64 delay,
+				      struct aiodev_event *ev)
+{
+	__u64 t0 = now_ns();
+	int ret;
+
+	ASSERT_EQ(0, aio_submit1(fd, r));
+	spin_until(t0 + delay);
+	ret = aio_cancel(fd, r->id);
+	ASSERT_EQ(1, aio_reap(fd, ev, 1, WAIT_LONG_NS));
+	return ret;
+}
+
 static inline int aio_get_info(int fd, struct aiodev_info *info)
 {
 	return aio_ioctl(fd, AIODEV_IOC_GET_INFO, info);
@@ -345,6 +424,31 @@ static inline int aio_reset_config(int fd)
 	return ret ? ret : aio_set_config(fd, &c);
 }
 
+/*
+ * The start of nearly every fixture: device @idx opened read-write and put
+ * back to the module defaults, its GET_INFO in *@info unless that is NULL.
+ * Returns the fd; a failure ASSERTs, which ends the setup.
+ */
+static inline int fixture_open(struct __test_metadata *_metadata, int idx,
+			       struct aiodev_info *info)
+{
+	int fd = aio_open(idx, O_RDWR);
+
+	ASSERT_LE(0, fd) TH_LOG("open /dev/aiodev%d: %s", idx, strerror(errno));
+	ASSERT_EQ(0, aio_reset_config(fd));
+	if (info) {
+		ASSERT_EQ(0, aio_get_info(fd, info));
+	}
+	return fd;
+}
+
+/* The end of such a fixture: defaults again for the next test, fd closed. */
+static inline void fixture_close(struct __test_metadata *_metadata, int fd)
+{
+	EXPECT_EQ(0, aio_reset_config(fd));
+	close(fd);
+}
+
 /* Read-modify-write of the device config, as the header asks. */
 static inline int aio_set_latency(int fd, __u64 latency, __u64 jitter,
 				  __u64 timeout)
@@ -372,7 +476,12 @@ static inline int sysfs_path(char *buf, size_t sz, int idx, const char *attr)
 	return snprintf(buf, sz, "/sys/class/misc/aiodev%d/%s", idx, attr);
 }
 
-static inline int sysfs_read_s64(int idx, const char *attr, long long *val)
+/*
+ * The number in a sysfs attribute, into *@sval (strtoll) or, when @sval is
+ * NULL, into *@uval (strtoull): each keeps its own range check. 0 or -errno.
+ */
+static inline int sysfs_read_num(int idx, const char *attr, long long *sval,
+				 __u64 *uval)
 {
 	char path[128], buf[64];
 	ssize_t n;
@@ -388,28 +497,21 @@ static inline int sysfs_read_s64(int idx, const char *attr, long long *val)
 		return n < 0 ? -errno : -ENODATA;
 	buf[n] = 0;
 	errno = 0;
-	*val = strtoll(buf, NULL, 0);
+	if (sval)
+		*sval = strtoll(buf, NULL, 0);
+	else
+		*uval = strtoull(buf, NULL, 0);
 	return errno ? -errno : 0;
+}
+
+static inline int sysfs_read_s64(int idx, const char *attr, long long *val)
+{
+	return sysfs_read_num(idx, attr, val, NULL);
 }
 
 static inline int sysfs_read_u64(int idx, const char *attr, __u64 *val)
 {
-	char path[128], buf[64];
-	ssize_t n;
-	int fd;
-
-	sysfs_path(path, sizeof(path), idx, attr);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return n < 0 ? -errno : -ENODATA;
-	buf[n] = 0;
-	errno = 0;
-	*val = strtoull(buf, NULL, 0);
-	return errno ? -errno : 0;
+	return sysfs_read_num(idx, attr, NULL, val);
 }
 
 static inline int sysfs_write(int idx, const char *attr, const char *val)

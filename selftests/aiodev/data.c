@@ -26,10 +26,7 @@ FIXTURE(dt) {
 
 FIXTURE_SETUP(dt)
 {
-	self->fd = aio_open(0, O_RDWR);
-	ASSERT_LE(0, self->fd) TH_LOG("open /dev/aiodev0: %s", strerror(errno));
-	ASSERT_EQ(0, aio_reset_config(self->fd));
-	ASSERT_EQ(0, aio_get_info(self->fd, &self->info));
+	self->fd = fixture_open(_metadata, 0, &self->info);
 	self->buflen = AIODEV_MAX_IO_BYTES + 2 * PAGE_SZ;
 	self->wbuf = map_pages(self->buflen / PAGE_SZ, PROT_READ | PROT_WRITE);
 	self->rbuf = map_pages(self->buflen / PAGE_SZ, PROT_READ | PROT_WRITE);
@@ -39,8 +36,7 @@ FIXTURE_SETUP(dt)
 
 FIXTURE_TEARDOWN(dt)
 {
-	EXPECT_EQ(0, aio_reset_config(self->fd));
-	close(self->fd);
+	fixture_close(_metadata, self->fd);
 	munmap(self->wbuf, self->buflen);
 	munmap(self->rbuf, self->buflen);
 }

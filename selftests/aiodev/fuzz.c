@@ -2715,11 +2715,8 @@ FIXTURE_SETUP(fz)
 	struct aiodev_info info;
 	int d;
 
-	for (d = 0; d < NDEV; d++) {
-		self->fd[d] = aio_open(d, O_RDWR);
-		ASSERT_LE(0, self->fd[d]);
-		ASSERT_EQ(0, aio_reset_config(self->fd[d]));
-	}
+	for (d = 0; d < NDEV; d++)
+		self->fd[d] = fixture_open(_metadata, d, NULL);
 	ASSERT_EQ(0, aio_get_info(self->fd[0], &info));
 	self->fz = calloc(1, sizeof(*self->fz));
 	ASSERT_NE(NULL, self->fz);
@@ -2731,10 +2728,8 @@ FIXTURE_TEARDOWN(fz)
 {
 	int d;
 
-	for (d = 0; d < NDEV; d++) {
-		EXPECT_EQ(0, aio_reset_config(self->fd[d]));
-		close(self->fd[d]);
-	}
+	for (d = 0; d < NDEV; d++)
+		fixture_close(_metadata, self->fd[d]);
 }
 
 TEST_F_TIMEOUT(fz, million_calls, 290)

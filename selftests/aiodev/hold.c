@@ -5,12 +5,10 @@
  * race cancels, closes, exits and safety deadlines and each request ends
  * exactly once; bad input changes nothing.
  */
-#include <libaio.h>
-#include <liburing.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "kaio_util.h"
+#include "kaio_uring_util.h"
 #include "kselftest_harness.h"
 
 /* A region only this program writes: three requests of LEN bytes. */
@@ -72,19 +70,8 @@ static int release_all(int fd)
 
 FIXTURE_SETUP(hd)
 {
-	int ret;
-
-	self->fd = aio_open(0, O_RDWR);
-	ASSERT_LE(0, self->fd) TH_LOG("open /dev/aiodev0: %s", strerror(errno));
-	ASSERT_EQ(0, aio_reset_config(self->fd));
-	memset(&self->aio, 0, sizeof(self->aio));
-	ASSERT_EQ(0, io_setup(64, &self->aio));
-	ret = io_uring_queue_init(64, &self->ring, 0);
-	ASSERT_EQ(0, ret) TH_LOG("io_uring_queue_init: %s", strerror(-ret));
-	self->buf = kaio_buf(N * LEN, 0);
-	self->store = kaio_buf(N * LEN, 0);
-	ASSERT_NE(NULL, self->buf);
-	ASSERT_NE(NULL, self->store);
+	self->fd = kaio_paths_setup(_metadata, &self->aio, &self->ring,
+				    &self->buf, &self->store, N * LEN);
 	fill_pattern(self->store, N * LEN, 11);
 	ASSERT_EQ(0, kaio_pwrite_all(self->fd, self->store, N * LEN, H_OFF));
 }
@@ -93,12 +80,8 @@ FIXTURE_TEARDOWN(hd)
 {
 	/* Nothing may stay held: release what a failed test left. */
 	EXPECT_LE(0, release_all(self->fd));
-	io_uring_queue_exit(&self->ring);
-	io_destroy(self->aio);
-	EXPECT_EQ(0, aio_reset_config(self->fd));
-	kaio_buf_free(self->buf, N * LEN);
-	kaio_buf_free(self->store, N * LEN);
-	close(self->fd);
+	kaio_paths_teardown(_metadata, self->fd, self->aio, &self->ring,
+			    self->buf, self->store, N * LEN);
 }
 
 /* The hold id of the held request reading/writing at @off. */
@@ -553,14 +536,6 @@ TEST_F(hd, recipe_already_completing)
 	EXPECT_EQ(0, held_list(self->fd, NULL, 0));
 }
 
-static void spin_ns(__u64 ns)
-{
-	__u64 end = now_ns() + ns;
-
-	while (now_ns() < end)
-		;
-}
-
 /* Release against CANCEL, many times: each request ends exactly once. */
 struct racer {
 	int fd;
@@ -604,7 +579,7 @@ TEST_F(hd, release_races_cancel)
 		ASSERT_EQ(0, pthread_create(&th, NULL, cancel_racer, &rc));
 		atomic_store(&go, 1);
 		/* Later and later: the racer starts its syscall late. */
-		spin_ns((__u64)(i % 40) * 5000);
+		spin_until(now_ns() + (__u64)(i % 40) * 5000);
 		rret = release(self->fd, &rel, 1);
 		pthread_join(th, NULL);
 		ASSERT_EQ(1, aio_reap(self->fd, &ev, 1, WAIT_LONG_NS));
@@ -671,7 +646,7 @@ TEST_F(hd, release_races_io_cancel)
 		ASSERT_EQ(0, pthread_create(&th, NULL, io_cancel_racer, &rc));
 		atomic_store(&go, 1);
 		/* Later and later: the racer starts its syscall late. */
-		spin_ns((__u64)(i % 40) * 5000);
+		spin_until(now_ns() + (__u64)(i % 40) * 5000);
 		rret = release(self->fd, &rel, 1);
 		pthread_join(th, NULL);
 		ASSERT_EQ(1, io_getevents(self->aio, 1, 1, ev, NULL));

@@ -35,9 +35,7 @@ FIXTURE(in) {
 
 FIXTURE_SETUP(in)
 {
-	self->fd = aio_open(DEV, O_RDWR);
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, aio_reset_config(self->fd));
+	self->fd = fixture_open(_metadata, DEV, NULL);
 	self->old = kaio_buf(16 * LEN, 0);
 	self->neu = kaio_buf(16 * LEN, 0);
 	self->rd = kaio_buf(16 * LEN, 0xee);
@@ -48,8 +46,7 @@ FIXTURE_SETUP(in)
 
 FIXTURE_TEARDOWN(in)
 {
-	EXPECT_EQ(0, aio_reset_config(self->fd));
-	close(self->fd);
+	fixture_close(_metadata, self->fd);
 	kaio_buf_free(self->old, 16 * LEN);
 	kaio_buf_free(self->neu, 16 * LEN);
 	kaio_buf_free(self->rd, 16 * LEN);
@@ -142,7 +139,7 @@ TEST_F_TIMEOUT(in, ioctl_cancel_races_fire_on_writes, 90)
 	int iters = 200, won = 0, lost = 0, i;
 
 	for (i = 0; i < iters; i++) {
-		__u64 delay = (__u64)(i % 41) * 100 * NSEC_PER_USEC, t0;
+		__u64 delay = (__u64)(i % 41) * 100 * NSEC_PER_USEC;
 		int e = i % 4, ret;
 		struct aiodev_event ev;
 		struct aiodev_req r;
@@ -157,11 +154,7 @@ TEST_F_TIMEOUT(in, ioctl_cancel_races_fire_on_writes, 90)
 			req_init(&r, AIODEV_OP_WRITE, self->neu + e * LEN,
 				 ext(e), LEN, i);
 		req_latency(&r, lat);
-		t0 = now_ns();
-		ASSERT_EQ(0, aio_submit1(self->fd, &r));
-		spin_until(t0 + delay);
-		ret = aio_cancel(self->fd, r.id);
-		ASSERT_EQ(1, aio_reap(self->fd, &ev, 1, WAIT_LONG_NS));
+		ret = submit_cancel_after(_metadata, self->fd, &r, delay, &ev);
 		if (ret == 0) {
 			won++;
 			ASSERT_EQ(-ECANCELED, ev.result);

@@ -23,16 +23,12 @@ FIXTURE(abi) {
 
 FIXTURE_SETUP(abi)
 {
-	self->fd = aio_open(0, O_RDWR);
-	ASSERT_LE(0, self->fd) TH_LOG("open /dev/aiodev0: %s", strerror(errno));
-	ASSERT_EQ(0, aio_reset_config(self->fd));
-	ASSERT_EQ(0, aio_get_info(self->fd, &self->info));
+	self->fd = fixture_open(_metadata, 0, &self->info);
 }
 
 FIXTURE_TEARDOWN(abi)
 {
-	EXPECT_EQ(0, aio_reset_config(self->fd));
-	close(self->fd);
+	fixture_close(_metadata, self->fd);
 }
 
 struct snapshot {

@@ -29,10 +29,7 @@ FIXTURE_SETUP(la)
 {
 	struct aiodev_info info;
 
-	self->fd = aio_open(0, O_RDWR);
-	ASSERT_LE(0, self->fd) TH_LOG("open /dev/aiodev0: %s", strerror(errno));
-	ASSERT_EQ(0, aio_reset_config(self->fd));
-	ASSERT_EQ(0, aio_get_info(self->fd, &info));
+	self->fd = fixture_open(_metadata, 0, &info);
 	self->size = info.size_bytes;
 	self->ctx = 0;
 	ASSERT_EQ(0, io_setup(256, &self->ctx));
@@ -44,8 +41,7 @@ FIXTURE_TEARDOWN(la)
 	if (self->ctx) {
 		EXPECT_EQ(0, io_destroy(self->ctx));
 	}
-	EXPECT_EQ(0, aio_reset_config(self->fd));
-	close(self->fd);
+	fixture_close(_metadata, self->fd);
 }
 
 /*

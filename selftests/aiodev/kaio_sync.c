@@ -24,10 +24,7 @@ FIXTURE_SETUP(sy)
 {
 	struct aiodev_info info;
 
-	self->fd = aio_open(0, O_RDWR);
-	ASSERT_LE(0, self->fd) TH_LOG("open /dev/aiodev0: %s", strerror(errno));
-	ASSERT_EQ(0, aio_reset_config(self->fd));
-	ASSERT_EQ(0, aio_get_info(self->fd, &info));
+	self->fd = fixture_open(_metadata, 0, &info);
 	self->size = info.size_bytes;
 	self->buflen = 2 * AIODEV_MAX_IO_BYTES + 2 * PAGE_SZ;
 	self->w = kaio_buf(self->buflen, 0);
@@ -38,9 +35,8 @@ FIXTURE_SETUP(sy)
 
 FIXTURE_TEARDOWN(sy)
 {
-	kaio_alarm_ns(0);
-	EXPECT_EQ(0, aio_reset_config(self->fd));
-	close(self->fd);
+	alarm_ns(0);
+	fixture_close(_metadata, self->fd);
 	kaio_buf_free(self->w, self->buflen);
 	kaio_buf_free(self->r, self->buflen);
 }
@@ -343,8 +339,8 @@ TEST_F(sy, signal_interrupts_slow_read)
 	ASSERT_EQ(0, kaio_store_pattern(self->fd, off, 4096, 30));
 	c0 = kaio_ctx_stats(self->fd);
 	ASSERT_EQ(0, aio_set_latency(self->fd, 20 * NSEC_PER_SEC, 0, 0));
-	ASSERT_EQ(0, kaio_catch_signal(SIGALRM, 0));
-	kaio_alarm_ns(MSEC(200));
+	ASSERT_EQ(0, catch_signal(SIGALRM, 0));
+	alarm_ns(MSEC(200));
 	t0 = now_ns();
 	n = pread(self->fd, self->r, 4096, off);
 	dt = now_ns() - t0;
@@ -372,8 +368,8 @@ TEST_F(sy, signal_interrupts_slow_write)
 	fill_pattern(self->w, 8192, 32);
 	c0 = kaio_ctx_stats(self->fd);
 	ASSERT_EQ(0, aio_set_latency(self->fd, 20 * NSEC_PER_SEC, 0, 0));
-	ASSERT_EQ(0, kaio_catch_signal(SIGALRM, 0));
-	kaio_alarm_ns(MSEC(200));
+	ASSERT_EQ(0, catch_signal(SIGALRM, 0));
+	alarm_ns(MSEC(200));
 	v[0].iov_base = self->w;
 	v[0].iov_len = 4096;
 	v[1].iov_base = self->w + 4096;
@@ -405,8 +401,8 @@ static void sa_restart(struct __test_metadata *_metadata,
 	fill_pattern(self->w, 4096, write ? 34 : 33);
 	c0 = kaio_ctx_stats(self->fd);
 	ASSERT_EQ(0, aio_set_latency(self->fd, lat, 0, 0));
-	ASSERT_EQ(0, kaio_catch_signal(SIGALRM, SA_RESTART));
-	kaio_alarm_ns(MSEC(100));
+	ASSERT_EQ(0, catch_signal(SIGALRM, SA_RESTART));
+	alarm_ns(MSEC(100));
 	t0 = now_ns();
 	if (write)
 		n = pwrite(self->fd, self->w, 4096, off);

@@ -30,10 +30,7 @@ FIXTURE_SETUP(ur)
 	struct aiodev_info info;
 	int ret;
 
-	self->fd = aio_open(0, O_RDWR);
-	ASSERT_LE(0, self->fd) TH_LOG("open /dev/aiodev0: %s", strerror(errno));
-	ASSERT_EQ(0, aio_reset_config(self->fd));
-	ASSERT_EQ(0, aio_get_info(self->fd, &info));
+	self->fd = fixture_open(_metadata, 0, &info);
 	self->size = info.size_bytes;
 	ret = io_uring_queue_init(UR_ENTRIES, &self->ring, 0);
 	ASSERT_EQ(0, ret) TH_LOG("io_uring_queue_init: %s", strerror(-ret));
@@ -44,8 +41,7 @@ FIXTURE_TEARDOWN(ur)
 {
 	if (self->ring_up)
 		io_uring_queue_exit(&self->ring);
-	EXPECT_EQ(0, aio_reset_config(self->fd));
-	close(self->fd);
+	fixture_close(_metadata, self->fd);
 }
 
 struct ur_done {

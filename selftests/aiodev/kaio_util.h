@@ -15,8 +15,6 @@
 #define KAIO_UTIL_H
 
 #include <poll.h>
-#include <signal.h>
-#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -255,33 +253,6 @@ static inline void kaio_random_extents(__u64 *seed, int n, __u32 maxlen,
 		len[i] = l;
 		off[i] = i * slot + rnd_next(seed) % (slot - l + 1);
 	}
-}
-
-static inline void kaio_on_signal(int sig)
-{
-	(void)sig;
-}
-
-/* Catch @sig with an empty handler; @flags e.g. SA_RESTART or 0. */
-static inline int kaio_catch_signal(int sig, int flags)
-{
-	struct sigaction sa = { .sa_handler = kaio_on_signal, .sa_flags = flags };
-
-	sigemptyset(&sa.sa_mask);
-	return sigaction(sig, &sa, NULL);
-}
-
-/* One SIGALRM after @ns (0 disarms). */
-static inline void kaio_alarm_ns(__u64 ns)
-{
-	struct itimerval it = {
-		.it_value = {
-			.tv_sec = ns / NSEC_PER_SEC,
-			.tv_usec = (ns % NSEC_PER_SEC) / NSEC_PER_USEC,
-		},
-	};
-
-	setitimer(ITIMER_REAL, &it, NULL);
 }
 
 #endif /* KAIO_UTIL_H */

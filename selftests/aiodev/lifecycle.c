@@ -11,7 +11,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 
 #include "aiodev_util.h"
@@ -27,42 +26,12 @@ FIXTURE(lc) {
 
 FIXTURE_SETUP(lc)
 {
-	self->fd = aio_open(0, O_RDWR);
-	ASSERT_LE(0, self->fd) TH_LOG("open /dev/aiodev0: %s", strerror(errno));
-	ASSERT_EQ(0, aio_reset_config(self->fd));
-	ASSERT_EQ(0, aio_get_info(self->fd, &self->info));
+	self->fd = fixture_open(_metadata, 0, &self->info);
 }
 
 FIXTURE_TEARDOWN(lc)
 {
-	EXPECT_EQ(0, aio_reset_config(self->fd));
-	close(self->fd);
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;
-}
-
-/* A handler without SA_RESTART, so blocking ioctls end with -EINTR. */
-static int catch_signal(int sig)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigemptyset(&sa.sa_mask);
-	return sigaction(sig, &sa, NULL);
-}
-
-static void arm_alarm_ns(__u64 ns)
-{
-	struct itimerval it = {
-		.it_value = {
-			.tv_sec = ns / NSEC_PER_SEC,
-			.tv_usec = (ns % NSEC_PER_SEC) / NSEC_PER_USEC,
-		},
-	};
-
-	setitimer(ITIMER_REAL, &it, NULL);
+	fixture_close(_metadata, self->fd);
 }
 
 /*
@@ -465,7 +434,6 @@ TEST_F_TIMEOUT(lc, cancel_races_fire, 60)
 	struct aiodev_event ev;
 	struct aiodev_stats st;
 	struct aiodev_req r;
-	__u64 t0;
 
 	pattern = malloc(len);
 	buf = malloc(len);
@@ -483,11 +451,7 @@ TEST_F_TIMEOUT(lc, cancel_races_fire, 60)
 			 i & 1 ? buf : NULL, i & 1 ? 40ULL << 20 : 0,
 			 i & 1 ? len : 0, i);
 		req_latency(&r, lat);
-		t0 = now_ns();
-		ASSERT_EQ(0, aio_submit1(self->fd, &r));
-		spin_until(t0 + delay);
-		ret = aio_cancel(self->fd, r.id);
-		ASSERT_EQ(1, aio_reap(self->fd, &ev, 1, WAIT_LONG_NS));
+		ret = submit_cancel_after(_metadata, self->fd, &r, delay, &ev);
 		ASSERT_EQ(r.id, ev.id);
 		if (ret == 0) {
 			won++;
@@ -824,7 +788,7 @@ TEST_F(lc, blocked_submit_interrupted_by_signal)
 	ASSERT_EQ(0, aio_submit1(nb, &first));
 	ASSERT_EQ((int)qd - 1, fill_context(nb, qd));
 	ASSERT_EQ(0, fcntl(nb, F_SETFL, 0));
-	ASSERT_EQ(0, catch_signal(SIGALRM));
+	ASSERT_EQ(0, catch_signal(SIGALRM, 0));
 
 	ASSERT_EQ(0, aio_get_stats(nb, &before));
 	for (i = 0; i < 3; i++) {
@@ -832,7 +796,7 @@ TEST_F(lc, blocked_submit_interrupted_by_signal)
 		req_latency(&r[i], PARKED_NS);
 	}
 	t0 = now_ns();
-	arm_alarm_ns(MSEC(100));
+	alarm_ns(MSEC(100));
 	EXPECT_EQ(-EINTR, aio_submit(nb, r, 3));
 	EXPECT_LE(t0 + MSEC(90), now_ns()) TH_LOG("did not sleep");
 	ASSERT_EQ(0, aio_get_stats(nb, &after));
@@ -846,36 +810,18 @@ TEST_F(lc, blocked_submit_interrupted_by_signal)
 	ASSERT_EQ(0, aio_cancel(nb, first.id));
 	ASSERT_EQ(1, aio_getevents(nb, &ev, 1, 1, WAIT_LONG_NS));
 	t0 = now_ns();
-	arm_alarm_ns(2 * NSEC_PER_SEC);
+	alarm_ns(2 * NSEC_PER_SEC);
 	EXPECT_EQ(1, aio_submit(nb, r, 3));
 	EXPECT_GT(t0 + NSEC_PER_SEC, now_ns()) TH_LOG("slept after accepting");
-	arm_alarm_ns(0);
+	alarm_ns(0);
 	ASSERT_EQ(0, aio_get_stats(nb, &after));
 	EXPECT_EQ(before.context.submitted + 1, after.context.submitted);
 	close(nb);
 }
 
-struct delayed_reap {
-	int fd;
-	__u64 delay;
-	int ret;
-};
-
-static void *delayed_reap_thread(void *arg)
-{
-	struct delayed_reap *d = arg;
-	struct aiodev_event ev;
-
-	sleep_ns(d->delay);
-	d->ret = aio_getevents(d->fd, &ev, 1, 1, WAIT_LONG_NS);
-	return NULL;
-}
-
 TEST_F(lc, blocked_submit_restarts_under_sa_restart)
 {
 	struct delayed_reap d = { .delay = MSEC(300) };
-	struct sigaction sa = { .sa_handler = on_signal,
-				.sa_flags = SA_RESTART };
 	__u32 qd = self->info.queue_depth;
 	struct aiodev_req first, r;
 	pthread_t th;
@@ -890,15 +836,14 @@ TEST_F(lc, blocked_submit_restarts_under_sa_restart)
 	ASSERT_EQ(0, aio_submit1(nb, &first));
 	ASSERT_EQ((int)qd - 1, fill_context(nb, qd));
 	ASSERT_EQ(0, fcntl(nb, F_SETFL, 0));
-	sigemptyset(&sa.sa_mask);
-	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	ASSERT_EQ(0, catch_signal(SIGALRM, SA_RESTART));
 	/* Free a slot only at 300 ms; the alarm at 100 ms must not end it. */
 	ASSERT_EQ(0, aio_cancel(nb, first.id));
 	ASSERT_EQ(0, pthread_create(&th, NULL, delayed_reap_thread, &d));
 	req_nop(&r, 2);
 	req_latency(&r, PARKED_NS);
 	t0 = now_ns();
-	arm_alarm_ns(MSEC(100));
+	alarm_ns(MSEC(100));
 	EXPECT_EQ(1, aio_submit(nb, &r, 1));
 	EXPECT_LE(t0 + MSEC(250), now_ns()) TH_LOG("returned before the reap");
 	pthread_join(th, NULL);
@@ -919,16 +864,16 @@ TEST_F(lc, partial_submission_blocking_returns_count)
 	ASSERT_LE(0, nb);
 	ASSERT_EQ((int)qd - 4, fill_context(nb, qd - 4));
 	ASSERT_EQ(0, fcntl(nb, F_SETFL, 0));
-	ASSERT_EQ(0, catch_signal(SIGALRM));
+	ASSERT_EQ(0, catch_signal(SIGALRM, 0));
 	for (i = 0; i < 10; i++) {
 		req_nop(&r[i], i);
 		req_latency(&r[i], PARKED_NS);
 	}
 	t0 = now_ns();
-	arm_alarm_ns(2 * NSEC_PER_SEC);		/* safety net only */
+	alarm_ns(2 * NSEC_PER_SEC);		/* safety net only */
 	EXPECT_EQ(4, aio_submit(nb, r, 10));
 	EXPECT_GT(t0 + NSEC_PER_SEC, now_ns()) TH_LOG("slept after accepting");
-	arm_alarm_ns(0);
+	alarm_ns(0);
 	EXPECT_EQ(0ULL, r[4].id);
 	close(nb);
 }

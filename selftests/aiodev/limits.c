@@ -85,9 +85,7 @@ FIXTURE_SETUP(lim)
 	int d;
 
 	for (d = 0; d < NDEV; d++) {
-		self->fd[d] = aio_open(d, O_RDWR);
-		ASSERT_LE(0, self->fd[d]);
-		ASSERT_EQ(0, aio_reset_config(self->fd[d]));
+		self->fd[d] = fixture_open(_metadata, d, NULL);
 		self->base[d] = kaio_dev_stats(self->fd[d]);
 		ASSERT_EQ(0ULL, self->base[d].in_flight)
 			TH_LOG("aiodev%d has requests in flight", d);
@@ -322,6 +320,28 @@ TEST_F_TIMEOUT(lim, max_requests_enomem, 90)
 }
 
 /*
+ * Submit @r on @fd and reap its event, which must have result @want; or,
+ * refused with -ENOMEM, count that in *@enomem (and pause 1 ms) for the
+ * caller, whose point is that this never happens below the limit.
+ */
+static void submit_reap_or_count(struct __test_metadata *_metadata, int fd,
+				 struct aiodev_req *r, long long want,
+				 int *enomem)
+{
+	struct aiodev_event ev;
+	int ret = aio_submit1(fd, r);
+
+	if (ret == -ENOMEM) {
+		(*enomem)++;
+		sleep_ns(MSEC(1));
+		return;
+	}
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(1, aio_reap(fd, &ev, 1, WAIT_LONG_NS));
+	ASSERT_EQ(want, ev.result);
+}
+
+/*
  * At the limit, a request that completes gives its place back by the time
  * its event can be reaped: reap and submit again, many times, and never
  * see -ENOMEM below the limit.
@@ -342,19 +362,9 @@ TEST_F_TIMEOUT(lim, max_requests_freed_by_completion, 90)
 	ASSERT_EQ(0, aio_cancel(ctx[0], ids[0]));
 	ASSERT_EQ(1, aio_reap(ctx[0], &ev, 1, WAIT_LONG_NS));
 	for (i = 0; i < 500; i++) {
-		int ret;
-
 		req_nop(&r, i);
 		req_latency(&r, i % 2 ? 0 : 1000);
-		ret = aio_submit1(fd, &r);
-		if (ret == -ENOMEM) {
-			enomem++;
-			sleep_ns(MSEC(1));
-			continue;
-		}
-		ASSERT_EQ(0, ret);
-		ASSERT_EQ(1, aio_reap(fd, &ev, 1, WAIT_LONG_NS));
-		ASSERT_EQ(0LL, ev.result);
+		submit_reap_or_count(_metadata, fd, &r, 0, &enomem);
 	}
 	EXPECT_EQ(0, enomem)
 		TH_LOG("%d of 500 submissions got -ENOMEM with a place free: a completed request still counts after its event was reaped",
@@ -453,7 +463,6 @@ TEST_F_TIMEOUT(lim, pinned_pages_freed_by_completion, 90)
 	unsigned char *big = mmap(NULL, MIB, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
 				  -1, 0);
-	struct aiodev_event ev;
 	struct aiodev_req r;
 	int fd, pfd, i, enomem = 0;
 
@@ -470,20 +479,10 @@ TEST_F_TIMEOUT(lim, pinned_pages_freed_by_completion, 90)
 		ASSERT_EQ(0, aio_submit1(pfd, &r));
 	}
 	for (i = 0; i < 300; i++) {
-		int ret;
-
 		req_init(&r, i % 2 ? AIODEV_OP_READ : AIODEV_OP_WRITE, big,
 			 (__u64)(i % 8) * MIB, MIB, i);
 		req_latency(&r, 0);
-		ret = aio_submit1(fd, &r);
-		if (ret == -ENOMEM) {
-			enomem++;
-			sleep_ns(MSEC(1));
-			continue;
-		}
-		ASSERT_EQ(0, ret);
-		ASSERT_EQ(1, aio_reap(fd, &ev, 1, WAIT_LONG_NS));
-		ASSERT_EQ((long long)MIB, ev.result);
+		submit_reap_or_count(_metadata, fd, &r, MIB, &enomem);
 	}
 	EXPECT_EQ(0, enomem)
 		TH_LOG("%d of 300 submissions got -ENOMEM with the allowance free: a completed request's pages still count after its event was reaped",
@@ -677,11 +676,6 @@ TEST_F_TIMEOUT(lim, queue_depth_libaio, 90)
 	kaio_buf_free(buf, PAGE_SZ);
 }
 
-static void on_usr1(int sig)
-{
-	(void)sig;
-}
-
 static void *blocked_read(void *p)
 {
 	struct sub_arg *a = p;
@@ -700,7 +694,6 @@ static void *blocked_read(void *p)
 TEST_F_TIMEOUT(lim, aio_completion_wakes_slot_sleeper, 60)
 {
 	unsigned char *buf = kaio_buf(PAGE_SZ, 0), *rbuf = kaio_buf(PAGE_SZ, 0);
-	struct sigaction sa = { .sa_handler = on_usr1 };
 	struct sub_arg a = { 0 };
 	struct iocb cb, *pp = &cb;
 	struct io_event ioev;
@@ -710,8 +703,7 @@ TEST_F_TIMEOUT(lim, aio_completion_wakes_slot_sleeper, 60)
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_NE(NULL, rbuf);
-	sigemptyset(&sa.sa_mask);
-	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));	/* no SA_RESTART */
+	ASSERT_EQ(0, catch_signal(SIGUSR1, 0));	/* no SA_RESTART */
 	fd = aio_open(0, O_RDWR);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, io_setup(2, &actx));
@@ -743,7 +735,6 @@ TEST_F_TIMEOUT(lim, aio_completion_wakes_slot_sleeper, 60)
 TEST_F_TIMEOUT(lim, queue_depth_sync_sleeps, 90)
 {
 	unsigned char *buf = kaio_buf(PAGE_SZ, 0xee), *want = kaio_buf(PAGE_SZ, 0);
-	struct sigaction sa = { .sa_handler = on_usr1 };
 	struct aiodev_counters c0, c1;
 	struct sub_arg a = { 0 };
 	struct aiodev_event ev;
@@ -752,8 +743,7 @@ TEST_F_TIMEOUT(lim, queue_depth_sync_sleeps, 90)
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_NE(NULL, want);
-	sigemptyset(&sa.sa_mask);
-	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));	/* no SA_RESTART */
+	ASSERT_EQ(0, catch_signal(SIGUSR1, 0));	/* no SA_RESTART */
 	fill_pattern(want, PAGE_SZ, 0x5150);
 	ASSERT_EQ((long)PAGE_SZ, kaio_pwrite(self->fd[0], want, PAGE_SZ, 5 * MIB));
 	fd = aio_open(0, O_RDWR);

@@ -4,10 +4,7 @@
  * with the exact bytes each moves, every match condition and counter, the
  * seed replaying a run, distributions, and bad input changing nothing.
  */
-#include <libaio.h>
-#include <liburing.h>
-
-#include "kaio_util.h"
+#include "kaio_uring_util.h"
 #include "kselftest_harness.h"
 
 /* A region only this program writes. */
@@ -54,19 +51,8 @@ FIXTURE(rl) {
 
 FIXTURE_SETUP(rl)
 {
-	int ret;
-
-	self->fd = aio_open(0, O_RDWR);
-	ASSERT_LE(0, self->fd) TH_LOG("open /dev/aiodev0: %s", strerror(errno));
-	ASSERT_EQ(0, aio_reset_config(self->fd));
-	memset(&self->aio, 0, sizeof(self->aio));
-	ASSERT_EQ(0, io_setup(64, &self->aio));
-	ret = io_uring_queue_init(64, &self->ring, 0);
-	ASSERT_EQ(0, ret) TH_LOG("io_uring_queue_init: %s", strerror(-ret));
-	self->buf = kaio_buf(R_LEN, 0);
-	self->store = kaio_buf(R_LEN, 0);
-	ASSERT_NE(NULL, self->buf);
-	ASSERT_NE(NULL, self->store);
+	self->fd = kaio_paths_setup(_metadata, &self->aio, &self->ring,
+				    &self->buf, &self->store, R_LEN);
 }
 
 /* Delete distribution @name; 0 or -ENOENT are both fine at teardown. */
@@ -92,12 +78,8 @@ FIXTURE_TEARDOWN(rl)
 		snprintf(name, sizeof(name), "d%zu", i);
 		EXPECT_NE(-EBUSY, dist_del(self->fd, name));
 	}
-	io_uring_queue_exit(&self->ring);
-	io_destroy(self->aio);
-	EXPECT_EQ(0, aio_reset_config(self->fd));
-	kaio_buf_free(self->buf, R_LEN);
-	kaio_buf_free(self->store, R_LEN);
-	close(self->fd);
+	kaio_paths_teardown(_metadata, self->fd, self->aio, &self->ring,
+			    self->buf, self->store, R_LEN);
 }
 
 static int seed(int fd, __u64 s)

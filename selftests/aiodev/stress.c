@@ -2763,12 +2763,8 @@ FIXTURE_SETUP(st)
 
 	self->run = calloc(1, sizeof(*self->run));
 	ASSERT_NE(NULL, self->run);
-	for (d = 0; d < NDEV; d++) {
-		self->fd[d] = aio_open(d, O_RDWR);
-		ASSERT_LE(0, self->fd[d]) TH_LOG("open aiodev%d: %s", d,
-						  strerror(errno));
-		ASSERT_EQ(0, aio_reset_config(self->fd[d]));
-	}
+	for (d = 0; d < NDEV; d++)
+		self->fd[d] = fixture_open(_metadata, d, NULL);
 	ASSERT_EQ(0, aio_get_info(self->fd[0], &info));
 	self->run->depth = info.queue_depth;
 }
@@ -2778,10 +2774,8 @@ FIXTURE_TEARDOWN(st)
 	int d;
 
 	for (d = 0; d < NDEV; d++) {
-		if (self->fd[d] >= 0) {
-			EXPECT_EQ(0, aio_reset_config(self->fd[d]));
-			close(self->fd[d]);
-		}
+		if (self->fd[d] >= 0)
+			fixture_close(_metadata, self->fd[d]);
 	}
 }
 

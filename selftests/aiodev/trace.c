@@ -115,9 +115,7 @@ FIXTURE_SETUP(tr)
 	 * "Oops: int3" in ttwu_do_activate(). Only aiodev's sites change now.
 	 */
 	ASSERT_EQ(0, write_file(TRACEFS "/options/record-cmd", "0"));
-	self->fd = aio_open(0, O_RDWR);
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, aio_reset_config(self->fd));
+	self->fd = fixture_open(_metadata, 0, NULL);
 }
 
 FIXTURE_TEARDOWN(tr)

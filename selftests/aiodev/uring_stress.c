@@ -526,17 +526,14 @@ FIXTURE(ur) {
 
 FIXTURE_SETUP(ur)
 {
-	self->fd = aio_open(0, O_RDWR);
-	ASSERT_LE(0, self->fd) TH_LOG("open /dev/aiodev0: %s", strerror(errno));
-	ASSERT_EQ(0, aio_reset_config(self->fd));
+	self->fd = fixture_open(_metadata, 0, NULL);
 	/* 10-30 us: every completion comes from a timer interrupt. */
 	ASSERT_EQ(0, aio_set_latency(self->fd, 10000, 20000, 0));
 }
 
 FIXTURE_TEARDOWN(ur)
 {
-	EXPECT_EQ(0, aio_reset_config(self->fd));
-	close(self->fd);
+	fixture_close(_metadata, self->fd);
 }
 
 TEST_F_TIMEOUT(ur, stress, 3700)

@@ -24,30 +24,12 @@ FIXTURE(wt) {
 
 FIXTURE_SETUP(wt)
 {
-	self->fd = aio_open(0, O_RDWR);
-	ASSERT_LE(0, self->fd) TH_LOG("open /dev/aiodev0: %s", strerror(errno));
-	ASSERT_EQ(0, aio_reset_config(self->fd));
-	ASSERT_EQ(0, aio_get_info(self->fd, &self->info));
+	self->fd = fixture_open(_metadata, 0, &self->info);
 }
 
 FIXTURE_TEARDOWN(wt)
 {
-	EXPECT_EQ(0, aio_reset_config(self->fd));
-	close(self->fd);
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;
-}
-
-/* A handler without SA_RESTART, so blocking ioctls end with -EINTR. */
-static int catch_signal(int sig)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigemptyset(&sa.sa_mask);
-	return sigaction(sig, &sa, NULL);
+	fixture_close(_metadata, self->fd);
 }
 
 static short poll_events(int fd, short events, int timeout_ms)
@@ -227,7 +209,7 @@ TEST_F(wt, sigalrm_interrupts_getevents)
 	struct aiodev_req r;
 	__u64 t0;
 
-	ASSERT_EQ(0, catch_signal(SIGALRM));
+	ASSERT_EQ(0, catch_signal(SIGALRM, 0));
 	req_nop(&r, 1);
 	req_latency(&r, PARKED_NS);
 	ASSERT_EQ(0, aio_submit1(self->fd, &r));
@@ -273,7 +255,7 @@ TEST_F(wt, signal_does_not_lose_ready_events)
 	int i;
 
 	/* Two events soon ready, the third far off: min_nr 3 is not met. */
-	ASSERT_EQ(0, catch_signal(SIGUSR1));
+	ASSERT_EQ(0, catch_signal(SIGUSR1, 0));
 	for (i = 0; i < 3; i++) {
 		req_nop(&r[i], i);
 		req_latency(&r[i], i < 2 ? MSEC(10 + 20 * i) :
@@ -362,26 +344,10 @@ TEST_F(wt, epoll_in_only_when_ready)
 	close(ep);
 }
 
-struct reaper {
-	int fd;
-	__u64 delay;
-	int ret;
-};
-
-static void *reap_thread(void *arg)
-{
-	struct reaper *rp = arg;
-	struct aiodev_event ev;
-
-	sleep_ns(rp->delay);
-	rp->ret = aio_getevents(rp->fd, &ev, 1, 1, WAIT_LONG_NS);
-	return NULL;
-}
-
 TEST_F(wt, poll_out_only_when_room)
 {
 	__u32 qd = self->info.queue_depth;
-	struct reaper rp = { .delay = MSEC(150) };
+	struct delayed_reap rp = { .delay = MSEC(150) };
 	struct aiodev_req *r;
 	struct aiodev_event ev;
 	pthread_t th;
@@ -410,7 +376,7 @@ TEST_F(wt, poll_out_only_when_room)
 	EXPECT_EQ(0, poll_events(nb, POLLOUT, 0));
 
 	/* A reap in another thread wakes a POLLOUT waiter. */
-	ASSERT_EQ(0, pthread_create(&th, NULL, reap_thread, &rp));
+	ASSERT_EQ(0, pthread_create(&th, NULL, delayed_reap_thread, &rp));
 	t0 = now_ns();
 	EXPECT_EQ(POLLOUT, poll_events(nb, POLLOUT, 5000));
 	EXPECT_LE(t0 + MSEC(100), now_ns()) TH_LOG("POLLOUT before the reap");
