@@ -28,6 +28,7 @@
 
 #include <linux/aiodev.h>
 
+#ifndef AIODEV_UTIL_NO_HARNESS
 /*
  * kselftest_harness.h is written for the kselftest -Wall build: under
  * -Wextra its TEST()/TEST_F() expansions trip -Wunused-parameter (unused
@@ -48,6 +49,20 @@
  * caller, by longjmp), so the harness comes in here, after the pragmas.
  */
 #include "kselftest_harness.h"
+#else
+/*
+ * The files of a program built from a directory (aiodev/NAME/) other than
+ * its main.c define AIODEV_UTIL_NO_HARNESS before including this header:
+ * the harness goes into one file of a program only, as it defines
+ * functions and objects of its own (__run_test(), __wait_for_test(),
+ * __active_test) and registers the tests of the file it is in. Such a
+ * file gets the harness's ARRAY_SIZE() and none of the helpers below that
+ * take its _metadata.
+ */
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(arr)	(sizeof(arr) / sizeof((arr)[0]))
+#endif
+#endif /* AIODEV_UTIL_NO_HARNESS */
 
 #define NSEC_PER_USEC	1000ULL
 #define NSEC_PER_MSEC	1000000ULL
@@ -327,6 +342,7 @@ static inline void *delayed_reap_thread(void *arg)
 	return NULL;
 }
 
+#ifndef AIODEV_UTIL_NO_HARNESS
 /*
  * Submit @r on @fd, CANCEL it @delay ns after the submission began (spun,
  * to race its timer closely) and reap its one event into @ev. Returns
@@ -345,6 +361,7 @@ static inline int submit_cancel_after(struct __test_metadata *_metadata,
 	ASSERT_EQ(1, aio_reap(fd, ev, 1, WAIT_LONG_NS));
 	return ret;
 }
+#endif
 
 static inline int aio_get_info(int fd, struct aiodev_info *info)
 {
@@ -424,6 +441,7 @@ static inline int aio_reset_config(int fd)
 	return ret ? ret : aio_set_config(fd, &c);
 }
 
+#ifndef AIODEV_UTIL_NO_HARNESS
 /*
  * The start of nearly every fixture: device @idx opened read-write and put
  * back to the module defaults, its GET_INFO in *@info unless that is NULL.
@@ -448,6 +466,7 @@ static inline void fixture_close(struct __test_metadata *_metadata, int fd)
 	EXPECT_EQ(0, aio_reset_config(fd));
 	close(fd);
 }
+#endif
 
 /* Read-modify-write of the device config, as the header asks. */
 static inline int aio_set_latency(int fd, __u64 latency, __u64 jitter,

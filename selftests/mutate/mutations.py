@@ -102,8 +102,16 @@ def parse(path):
 
 
 def known_tests():
+    """Test programs: aiodev/NAME.c, or aiodev/NAME/ of several .c files."""
     d = os.path.join(ROOT, "selftests", "aiodev")
-    return {f[:-2] for f in os.listdir(d) if f.endswith(".c")}
+    names = set()
+    for f in os.listdir(d):
+        p = os.path.join(d, f)
+        if f.endswith(".c"):
+            names.add(f[:-2])
+        elif os.path.isdir(p) and any(c.endswith(".c") for c in os.listdir(p)):
+            names.add(f)
+    return names
 
 
 def guest_steps():
