@@ -402,8 +402,9 @@ static void sa_restart(struct __test_metadata *_metadata,
 	c0 = kaio_ctx_stats(self->fd);
 	ASSERT_EQ(0, aio_set_latency(self->fd, lat, 0, 0));
 	ASSERT_EQ(0, catch_signal(SIGALRM, SA_RESTART));
-	alarm_ns(MSEC(100));
+	/* Before arming: the alarm may fire right after alarm_ns() returns. */
 	t0 = now_ns();
+	alarm_ns(MSEC(100));
 	if (write)
 		n = pwrite(self->fd, self->w, 4096, off);
 	else

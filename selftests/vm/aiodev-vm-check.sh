@@ -4,7 +4,8 @@
 # label, printing TAP lines "ok N aiodev-vm: ...". On every label: a
 # dynamically linked libaio program (aiodev-vm-probe.c) under a --setup
 # rule, its stdout and stderr apart, a file written into a --share. With
-# --all also: a static program, a chosen exit status, stdout streaming while the program
+# --all also: a static program, the README's and Documentation's examples
+# with their outputs, a chosen exit status, stdout streaming while the program
 # runs, --timeout (124), a failing setup command, refused module
 # parameters and a kernel splat (125), and usage errors (2).
 set -uo pipefail
@@ -79,6 +80,20 @@ if cc -O2 -Wall -Wextra -Werror -o "$tmp/epoll-libaio" \
 		cmp -s "$tmp/example1.out" "$tmp/example2.out"
 else
 	check "the epoll + libaio example builds" false
+fi
+
+# The README's program prints what the README says it prints.
+sed -n '/^```c$/,/^```$/{/^```/d;p;}' "$ROOT/README.md" >"$tmp/reads.c"
+sed -n '/-- \.\/reads 2>\/dev\/null$/,/^```$/{/reads 2>/d;/^```$/d;p;}' \
+	"$ROOT/README.md" >"$tmp/reads.want"
+if [[ -s $tmp/reads.want ]] && cc -O2 -o "$tmp/reads" "$tmp/reads.c" -laio; then
+	run readme --setup "aiodev rule add --op read --range 0:8k --short 512" \
+		--setup "aiodev rule add --op read --prob 1% --error EIO" \
+		--setup "aiodev config --seed 42" -- "$tmp/reads"
+	check "the README's libaio program prints what the README shows" \
+		eval 'rc_is readme 0 && cmp -s "$tmp/reads.want" "$tmp/readme.out"'
+else
+	check "the README's libaio program and its output are there, and it builds" false
 fi
 
 run status -- sh -c 'exit 42'

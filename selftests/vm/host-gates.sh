@@ -241,12 +241,14 @@ install_check() {
 	make -j"$(nproc)" -C "$tree" install DESTDIR="$root" KDIR="$hdr" || return 1
 
 	# aiodev-vm's runner: the module sources and the VM scripts.
-	want=$(printf '%s\n' "${INSTALLED[@]}" \
-		$(cd "$ROOT" && printf 'usr/local/share/aiodev/%s\n' Kbuild \
-			kmod/Kbuild kmod/*.[ch] uapi/linux/aiodev.h) \
-		$(printf 'usr/local/share/aiodev/selftests/vm/%s.sh\n' lib deps \
+	local runner=()
+	mapfile -t runner < <(cd "$ROOT" &&
+		printf 'usr/local/share/aiodev/%s\n' Kbuild kmod/Kbuild \
+			kmod/*.[ch] uapi/linux/aiodev.h &&
+		printf 'usr/local/share/aiodev/selftests/vm/%s.sh\n' lib deps \
 			fetch-kernel debian13-root build-module mkinitramfs \
-			run-vm guest-init guest-run) \
+			run-vm guest-init guest-run)
+	want=$(printf '%s\n' "${INSTALLED[@]}" "${runner[@]}" \
 		"lib/modules/$kv/extra/kmod/aiodev.ko$(
 			[[ -f $root/lib/modules/$kv/extra/kmod/aiodev.ko.xz ]] && echo .xz)" | sort)
 	got=$(cd "$root" && find . \( -type f -o -type l \) | sed 's|^\./||' | sort)

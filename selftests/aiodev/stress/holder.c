@@ -389,7 +389,9 @@ static void hold_phase(struct holder *ho)
 				       q->cancel_won ? HW_CANCEL_WON :
 				       cat == C_TMO ? HW_DEADLINE : HW_PLAIN], 1);
 	}
+	/* A CLEAR or LOAD under the DEL moves the epoch before it runs. */
 	ret = aio_ioctl(ho->fd[dev], AIODEV_IOC_RULE_DEL, &r.id);
+	sure = sure && atomic_load(&run->rules_epoch) == e0;
 	if (ret && (sure || ret != -ENOENT))
 		st_fail(run, "holder: RULE_DEL of %u: %d", r.id, ret);
 	atomic_fetch_add(&stat[HW_PHASES], 1);
