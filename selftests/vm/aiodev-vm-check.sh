@@ -133,3 +133,6 @@ check "--timeout soon: exit 2 naming --timeout" \
 	eval 'rc_is badtime 2 && err_has badtime "--timeout"'
 run noprog
 check "no program: exit 2" rc_is noprog 2
+run missing -- /nonexistent/program
+check "a program that does not exist: exit 2 naming it" \
+	eval 'rc_is missing 2 && err_has missing "/nonexistent/program"'

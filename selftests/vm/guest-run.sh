@@ -15,6 +15,9 @@
 # shellcheck source=/dev/null
 . /vm/run/env
 
+status() {
+	echo "aiodev-vm-status: $1 $2"
+}
 # vport NAME: the virtio-serial port the host named NAME.
 vport() {
 	for d in /sys/class/virtio-ports/*; do
@@ -34,15 +37,12 @@ while :; do
 	tries=$((tries + 1))
 	if [ "$tries" -gt 100 ]; then
 		echo "# aiodev-vm: no virtio-serial ports for the program's output"
-		echo "aiodev-vm-status: ports 125"
+		status ports 125
 		exit 0
 	fi
 	sleep 0.05
 done
 
-status() {
-	echo "aiodev-vm-status: $1 $2"
-}
 # A failure of aiodev-vm itself: on the program's stderr and in the log.
 say() {
 	echo "aiodev-vm: $*" >"$err"
