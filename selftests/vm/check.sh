@@ -11,7 +11,8 @@
 # AIODEV_TESTS, AIODEV_VM_HOST_BINS ("fio"; guest side, mkinitramfs.sh);
 # AIODEV_CACHE, AIODEV_KMODS (fetch-kernel.sh); AIODEV_SRC (module tree),
 # AIODEV_TESTS_DIR, AIODEV_USERSPACE_DIR, and AIODEV_SKIP_BUILD=1 to use
-# them as they are instead of running make for userspace and selftests.
+# them as they are instead of running make for userspace and selftests;
+# AIODEV_SKIP_AIODEV_VM=1 leaves out the aiodev-vm checks (make mutate).
 set -euo pipefail
 # shellcheck source=selftests/vm/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
