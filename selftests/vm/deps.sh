@@ -25,6 +25,8 @@ if [[ ${1:-} == --vm ]]; then
 		gcc make libc6-dev kmod
 		linux-headers-amd64 linux-headers-6.12-amd64 linux-headers-6.12-rt-amd64
 		qemu-system-x86 busybox-static cpio xz-utils debootstrap
+		# the CLIs it puts in the VM (aiodev-aio links libaio)
+		libaio-dev
 	)
 fi
 
