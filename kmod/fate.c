@@ -241,6 +241,13 @@ static int aiodev_config_fault(struct aiodev_fates *fs,
 	return aiodev_range_fault(cfg, q) ?: fault;
 }
 
+/* A request's own deadline, else the device's. */
+static u64 aiodev_deadline(const struct aiodev_config *cfg,
+			   const struct aiodev_fate_query *q)
+{
+	return q->has_timeout ? q->timeout_nsec : cfg->timeout_nsec;
+}
+
 /*
  * Without rules, jitter or an every-Nth fault nothing is drawn or counted:
  * the configuration is read under the seqcount alone, and submissions
@@ -258,7 +265,7 @@ static bool aiodev_fate_plain(struct aiodev_fates *fs,
 		if (fs->nr_rules || cfg->jitter_nsec || cfg->fail_every_nth)
 			return false;
 		*latency = q->has_latency ? q->latency_nsec : cfg->latency_nsec;
-		*timeout = q->has_timeout ? q->timeout_nsec : cfg->timeout_nsec;
+		*timeout = aiodev_deadline(cfg, q);
 		*fault = aiodev_range_fault(cfg, q);
 	} while (read_seqcount_retry(&fs->seq, seq));
 	return true;
@@ -338,7 +345,7 @@ int aiodev_fate_decide(struct aiodev_device *dev,
 	else
 		latency = cfg->latency_nsec +
 			  aiodev_rand_upto(fs, cfg->jitter_nsec);
-	timeout = q->has_timeout ? q->timeout_nsec : cfg->timeout_nsec;
+	timeout = aiodev_deadline(cfg, q);
 
 	if (e && e->rule.result_kind != AIODEV_RESULT_DEFAULT) {
 		ret = aiodev_rule_result(&e->rule, q, f);
